@@ -1,0 +1,62 @@
+//! What the account and session stores must do. The `store` crate implements them.
+//! Each method is one transaction.
+
+use crate::{Account, AccountId, Email, NewAccount};
+use tokens::TokenHash;
+
+/// An infrastructure failure in a store; opaque to the domain, logged with its chain.
+#[derive(Debug, thiserror::Error)]
+#[error("store failure")]
+pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// The outcome of inserting an account: a taken email is an expected outcome, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateAccount {
+    Created(Account),
+    EmailTaken,
+}
+
+pub trait AccountStore {
+    fn create_account(&self, account: &NewAccount) -> Result<CreateAccount, StoreError>;
+    fn find_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
+    fn find_account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError>;
+    /// Accounts ordered by email, `limit` at most, from `offset`.
+    fn list_accounts(&self, limit: i64, offset: i64) -> Result<Vec<Account>, StoreError>;
+}
+
+/// A browser sign-in session. The cookie holds a secret whose hash is `token_hash`; `id` is the
+/// public session id that ID tokens carry as `sid` (OpenID Connect Front/Back-Channel Logout).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub account_id: AccountId,
+    /// When the citizen last proved who they are (the `auth_time` claim), unix seconds.
+    pub auth_time: i64,
+    /// Authentication methods used, RFC 8176 values (`pwd`, `otp`, …).
+    pub amr: Vec<String>,
+    /// Whether "Keep me signed in" was ticked (a persistent cookie).
+    pub persistent: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    pub id: String,
+    pub token_hash: TokenHash,
+    pub account_id: AccountId,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub persistent: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub trait SessionStore {
+    fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
+    /// The live session whose cookie secret hashes to `token_hash`: `None` when unknown,
+    /// expired at `now`, or revoked.
+    fn find_session(&self, token_hash: &TokenHash, now: i64) -> Result<Option<Session>, StoreError>;
+    /// Ends a session (sign-out, `prompt=login` replacing it). Ending an unknown one is not an error.
+    fn delete_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
+}

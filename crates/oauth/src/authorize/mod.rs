@@ -1,0 +1,200 @@
+//! The authorization request (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2.1), in two steps:
+//!
+//! ```text
+//! params ──resolve_redirect──▶ redirect_uri ──validate──▶ AuthorizationRequest ──decide──▶ …
+//!            │ error: a page, never a redirect    │ error: redirect with error + state
+//!            ▼ (RFC 6749 §4.1.2.1, §3.1.2.4)      ▼ (error_redirect)
+//! ```
+//!
+//! Until the client and its redirect URI are known good, nothing may be sent to the redirect
+//! URI: an open redirector is the attack (RFC 9700 §4.11).
+
+mod response;
+mod session;
+
+use serde::Deserialize;
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::pkce;
+use crate::scope::Scopes;
+use crate::store::{Client, ClientId};
+
+pub use response::{error_redirect, success_redirect};
+pub use session::{CodeGrant, SessionDecision};
+
+/// The parameters of an authorization request, from the query or a POSTed form
+/// (OIDC Core §3.1.2.1). Unknown parameters are ignored, as §3.1.2.1 requires.
+#[derive(Deserialize, Default, Clone, Debug)]
+pub struct AuthorizationParams {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+    pub response_mode: Option<String>,
+    pub request: Option<String>,
+    pub request_uri: Option<String>,
+    pub display: Option<String>,
+    pub ui_locales: Option<String>,
+    pub claims: Option<String>,
+    pub id_token_hint: Option<String>,
+    pub acr_values: Option<String>,
+}
+
+/// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from
+/// the request."
+fn present(p: &Option<String>) -> Option<&str> {
+    p.as_deref().filter(|s| !s.is_empty())
+}
+
+/// Why an authorization request cannot even be answered by redirect. Shown to the End-User on a
+/// page; the text is for a person, not a developer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthorizePageError {
+    #[error("The application that sent you here did not say who it is (client_id is missing).")]
+    MissingClientId,
+    #[error("The application that sent you here is not registered with this sign-in service.")]
+    UnknownClient,
+    #[error("The application that sent you here did not say where to return (redirect_uri is missing).")]
+    MissingRedirectUri,
+    #[error("The application that sent you here asked to return to an address it has not registered.")]
+    UnregisteredRedirectUri,
+}
+
+/// Step 1: the client and the redirect URI. `client` is what the store found for
+/// `params.client_id` (`None` if nothing). Returns the redirect URI to use for everything after.
+pub fn resolve_redirect(
+    params: &AuthorizationParams,
+    client: Option<&Client>,
+) -> Result<String, AuthorizePageError> {
+    let client_id = present(&params.client_id).ok_or(AuthorizePageError::MissingClientId)?;
+    let client = client.filter(|c| c.id.as_str() == client_id).ok_or(AuthorizePageError::UnknownClient)?;
+    // OIDC Core §3.1.2.1: redirect_uri is REQUIRED (unlike RFC 6749 §4.1.1).
+    let uri = present(&params.redirect_uri).ok_or(AuthorizePageError::MissingRedirectUri)?;
+    // RFC 9700 §4.1.3 and OIDC Core §3.1.2.1: exact string match against a registered value.
+    if client.redirect_uris.iter().any(|r| r == uri) {
+        Ok(uri.to_owned())
+    } else {
+        Err(AuthorizePageError::UnregisteredRedirectUri)
+    }
+}
+
+/// A validated authorization request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationRequest {
+    pub client_id: ClientId,
+    pub redirect_uri: String,
+    pub scopes: Scopes,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// S256 (RFC 7636 §4.2).
+    pub code_challenge: String,
+    pub prompt_none: bool,
+    pub prompt_login: bool,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+}
+
+/// Step 2: every other rule. Errors here go back to the client by [`error_redirect`], with the
+/// request's `state`.
+pub fn validate(
+    params: &AuthorizationParams,
+    client: &Client,
+    redirect_uri: String,
+) -> Result<AuthorizationRequest, OAuthError> {
+    // OIDC Core §6: request objects are not supported (advertised in discovery).
+    if present(&params.request).is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "the request parameter is not supported",
+        ));
+    }
+    if present(&params.request_uri).is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "the request_uri parameter is not supported",
+        ));
+    }
+    // RFC 6749 §4.1.1: response_type is REQUIRED and "code" is the only flow offered.
+    match present(&params.response_type) {
+        None => return Err(OAuthError::invalid_request("response_type is required")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    // RFC 6749 §4.1.2.1 unauthorized_client: the client is not registered for this flow.
+    if !client.grant_types.iter().any(|g| g == "authorization_code") {
+        return Err(OAuthError::unauthorized_client("this client may not use the authorization code flow"));
+    }
+    // OAuth 2.0 Multiple Response Types §2.1: the code flow's default mode is query; gatehouse
+    // offers no other.
+    if present(&params.response_mode).is_some_and(|mode| mode != "query") {
+        return Err(OAuthError::invalid_request("only response_mode=query is supported"));
+    }
+    // OIDC Core §3.1.2.1: scope is REQUIRED and MUST contain openid.
+    let scopes = Scopes::parse(present(&params.scope).unwrap_or(""))?;
+    if !scopes.contains("openid") {
+        return Err(OAuthError::invalid_scope("scope must include openid"));
+    }
+    let scopes = scopes.allowed_by(&client.scopes)?;
+    // RFC 9700 §2.1.1: PKCE for every client, S256 only.
+    let code_challenge = present(&params.code_challenge)
+        .ok_or_else(|| OAuthError::invalid_request("code_challenge required (PKCE S256)"))?;
+    pkce::validate_challenge(code_challenge, present(&params.code_challenge_method))?;
+    let (prompt_none, prompt_login) = parse_prompt(present(&params.prompt))?;
+    let max_age = match present(&params.max_age) {
+        None => None,
+        // OIDC Core §3.1.2.1: max_age is a number of seconds, so non-negative.
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                return Err(OAuthError::invalid_request("max_age must be a non-negative integer"));
+            }
+        },
+    };
+    Ok(AuthorizationRequest {
+        client_id: client.id.clone(),
+        redirect_uri,
+        scopes,
+        state: present(&params.state).map(str::to_owned),
+        nonce: present(&params.nonce).map(str::to_owned),
+        code_challenge: code_challenge.to_owned(),
+        prompt_none,
+        prompt_login,
+        max_age,
+        login_hint: present(&params.login_hint).map(str::to_owned),
+    })
+}
+
+/// OIDC Core §3.1.2.1 `prompt`: a space-delimited set of none, login, consent, select_account.
+/// Returns `(none, login)`. `consent` and `select_account` are accepted and, for the first-party
+/// portals gatehouse serves today, need no extra step.
+fn parse_prompt(prompt: Option<&str>) -> Result<(bool, bool), OAuthError> {
+    let (mut none, mut login, mut other) = (false, false, false);
+    for v in prompt.unwrap_or("").split(' ').filter(|v| !v.is_empty()) {
+        match v {
+            "none" => none = true,
+            "login" => login = true,
+            "consent" | "select_account" => other = true,
+            _ => return Err(OAuthError::invalid_request(format!("unknown prompt value {v}"))),
+        }
+    }
+    // §3.1.2.1: "If this parameter contains none with any other value, an error is returned."
+    if none && (login || other) {
+        return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+    }
+    Ok((none, login))
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,296 @@
+//! Client registration: the rules a client must meet before it reaches the store.
+
+use tokens::{Algorithm, OpaqueToken};
+use url::{Host, Url};
+
+use crate::claims::SUPPORTED_SCOPES;
+use crate::store::{Client, ClientId};
+
+/// The grant types a client may be registered for today.
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &["authorization_code"];
+/// Grant types gatehouse will support later; registering them is refused with a clear message.
+const LATER_GRANT_TYPES: &[&str] = &["refresh_token", "client_credentials"];
+
+/// What an operator asks for (CLI `client create`, admin API).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientRegistration {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (a native or browser app, RFC 6749 §2.1) gets no secret.
+    pub public: bool,
+    /// Empty means `["authorization_code"]`.
+    pub grant_types: Vec<String>,
+    /// Empty means every supported scope; `openid` is always added.
+    pub scopes: Vec<String>,
+    /// `None` means `RS256` (OIDC Dynamic Registration §2).
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+/// Why a registration was refused. Each message is one line that names the bad value and says
+/// what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("client name is empty: give the client a name")]
+    EmptyName,
+    #[error("no redirect URI: register at least one redirect URI")]
+    NoRedirectUri,
+    #[error("invalid redirect URI {uri:?}: {fix}")]
+    InvalidRedirectUri { uri: String, fix: &'static str },
+    #[error("invalid post-logout redirect URI {uri:?}: {fix}")]
+    InvalidPostLogoutRedirectUri { uri: String, fix: &'static str },
+    #[error("grant type {0:?} is not supported yet: use authorization_code")]
+    GrantTypeNotYetSupported(String),
+    #[error("unknown grant type {0:?}: use authorization_code")]
+    UnknownGrantType(String),
+    #[error("unknown scope {0:?}: use openid, profile, email or phone")]
+    UnknownScope(String),
+    #[error("unsupported id_token_signed_response_alg {0:?}: use RS256 or ES256")]
+    UnsupportedAlgorithm(String),
+}
+
+/// Validates a registration and builds the client to store. A confidential client also gets
+/// its secret, to be shown once: only its hash is kept.
+pub fn register(
+    reg: ClientRegistration,
+    now: i64,
+) -> Result<(Client, Option<OpaqueToken>), RegistrationError> {
+    let name = reg.name.trim();
+    if name.is_empty() {
+        return Err(RegistrationError::EmptyName);
+    }
+    if reg.redirect_uris.is_empty() {
+        return Err(RegistrationError::NoRedirectUri);
+    }
+    for uri in &reg.redirect_uris {
+        check_redirect_uri(uri)
+            .map_err(|fix| RegistrationError::InvalidRedirectUri { uri: uri.clone(), fix })?;
+    }
+    for uri in &reg.post_logout_redirect_uris {
+        check_redirect_uri(uri)
+            .map_err(|fix| RegistrationError::InvalidPostLogoutRedirectUri { uri: uri.clone(), fix })?;
+    }
+    let grant_types = grant_types(reg.grant_types)?;
+    let scopes = scopes(reg.scopes)?;
+    let alg = match reg.id_token_signed_response_alg.as_deref() {
+        None => Algorithm::Rs256,
+        Some(s) => Algorithm::parse(s).ok_or_else(|| RegistrationError::UnsupportedAlgorithm(s.into()))?,
+    };
+    // RFC 6749 §2.3.1: a confidential client gets a password; a public one authenticates with
+    // `none` and relies on PKCE (RFC 7636).
+    let (secret, method) =
+        if reg.public { (None, "none") } else { (Some(OpaqueToken::generate()), "client_secret_basic") };
+    let client = Client {
+        id: ClientId::generate(),
+        name: name.to_owned(),
+        secret_hash: secret.as_ref().map(OpaqueToken::hash),
+        redirect_uris: dedup(reg.redirect_uris),
+        post_logout_redirect_uris: dedup(reg.post_logout_redirect_uris),
+        grant_types,
+        scopes,
+        token_endpoint_auth_method: method.to_owned(),
+        id_token_signed_response_alg: alg.as_str().to_owned(),
+        created_at: now,
+    };
+    Ok((client, secret))
+}
+
+/// A redirect URI rule violation, as the fix to apply.
+fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
+    // RFC 6749 §3.1.2: "The redirection endpoint URI MUST be an absolute URI".
+    let url =
+        Url::parse(uri).map_err(|_| "use an absolute URI such as https://portal.example.org/callback")?;
+    // RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component."
+    if url.fragment().is_some() {
+        return Err("remove the fragment (#...)");
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        // RFC 8252 §7.3 (loopback redirection) and §8.3: plain http only to this machine.
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => Err("use https, or http on a loopback address"),
+        // RFC 8252 §7.1: private-use URI schemes are reverse domain names, so they contain a dot.
+        s if s.contains('.') => Ok(()),
+        _ => Err("use https, or http on a loopback address"),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+fn grant_types(requested: Vec<String>) -> Result<Vec<String>, RegistrationError> {
+    if requested.is_empty() {
+        return Ok(vec!["authorization_code".to_owned()]);
+    }
+    for g in &requested {
+        if LATER_GRANT_TYPES.contains(&g.as_str()) {
+            return Err(RegistrationError::GrantTypeNotYetSupported(g.clone()));
+        }
+        if !SUPPORTED_GRANT_TYPES.contains(&g.as_str()) {
+            return Err(RegistrationError::UnknownGrantType(g.clone()));
+        }
+    }
+    Ok(dedup(requested))
+}
+
+fn scopes(requested: Vec<String>) -> Result<Vec<String>, RegistrationError> {
+    if requested.is_empty() {
+        return Ok(SUPPORTED_SCOPES.iter().map(|s| (*s).to_owned()).collect());
+    }
+    if let Some(bad) = requested.iter().find(|s| !SUPPORTED_SCOPES.contains(&s.as_str())) {
+        return Err(RegistrationError::UnknownScope(bad.clone()));
+    }
+    // Every authorization request must ask for `openid` (this is an OpenID provider), so a
+    // client without it could never sign anyone in: it is implied.
+    let mut out = vec!["openid".to_owned()];
+    out.extend(requested);
+    Ok(dedup(out))
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(v.len());
+    for s in v {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reg(redirect: &str) -> ClientRegistration {
+        ClientRegistration {
+            name: "311 portal".into(),
+            redirect_uris: vec![redirect.into()],
+            ..Default::default()
+        }
+    }
+
+    fn err(r: ClientRegistration) -> RegistrationError {
+        register(r, 100).unwrap_err()
+    }
+
+    #[test]
+    fn confidential_client_gets_defaults_and_a_hashed_secret() {
+        let (c, secret) = register(reg("https://311.example.org/cb"), 100).unwrap();
+        let secret = secret.unwrap();
+        assert!(c.secret_hash.as_ref().unwrap().matches(secret.expose()));
+        assert_ne!(c.secret_hash.as_ref().unwrap().as_str(), secret.expose());
+        assert_eq!(c.token_endpoint_auth_method, "client_secret_basic");
+        assert_eq!(c.grant_types, ["authorization_code"]);
+        assert_eq!(c.scopes, ["openid", "profile", "email", "phone"]);
+        assert_eq!(c.id_token_signed_response_alg, "RS256");
+        assert_eq!(c.created_at, 100);
+        assert_eq!(c.name, "311 portal");
+    }
+
+    #[test]
+    fn public_client_has_no_secret_and_auth_method_none() {
+        let mut r = reg("com.example.app:/cb");
+        r.public = true;
+        let (c, secret) = register(r, 1).unwrap();
+        assert!(secret.is_none());
+        assert!(c.secret_hash.is_none());
+        assert_eq!(c.token_endpoint_auth_method, "none");
+    }
+
+    #[test]
+    fn name_and_a_redirect_uri_are_required() {
+        let mut r = reg("https://a.example/cb");
+        r.name = "  ".into();
+        assert_eq!(err(r), RegistrationError::EmptyName);
+        let mut r = reg("https://a.example/cb");
+        r.redirect_uris.clear();
+        assert_eq!(err(r), RegistrationError::NoRedirectUri);
+    }
+
+    #[test]
+    fn accepted_redirect_uris() {
+        for ok in [
+            "https://portal.example.org/callback?x=1",
+            "http://127.0.0.1:8400/cb",
+            "http://[::1]/cb",
+            "http://localhost:3000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(register(reg(ok), 1).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejected_redirect_uris_name_the_value_and_the_fix() {
+        for (bad, fix) in [
+            ("ftp://x", "use https, or http on a loopback address"),
+            ("http://portal.example.org/cb", "use https, or http on a loopback address"),
+            ("http://127.0.0.2/cb", "use https, or http on a loopback address"),
+            ("javascript:alert(1)", "use https, or http on a loopback address"),
+            ("/callback", "use an absolute URI such as https://portal.example.org/callback"),
+            ("https://a.example/cb#frag", "remove the fragment (#...)"),
+            ("https://a.example/cb#", "remove the fragment (#...)"),
+        ] {
+            let e = err(reg(bad));
+            assert_eq!(e, RegistrationError::InvalidRedirectUri { uri: bad.into(), fix }, "{bad}");
+        }
+        assert_eq!(
+            err(reg("ftp://x")).to_string(),
+            r#"invalid redirect URI "ftp://x": use https, or http on a loopback address"#
+        );
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_follow_the_same_rules() {
+        let mut r = reg("https://a.example/cb");
+        r.post_logout_redirect_uris = vec!["https://a.example/bye".into(), "http://a.example/".into()];
+        let e = err(r);
+        assert!(matches!(e, RegistrationError::InvalidPostLogoutRedirectUri { ref uri, .. }
+            if uri == "http://a.example/"));
+        assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn grant_types_other_than_authorization_code_are_refused() {
+        let mut r = reg("https://a.example/cb");
+        r.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+        let e = err(r);
+        assert_eq!(e, RegistrationError::GrantTypeNotYetSupported("refresh_token".into()));
+        assert!(e.to_string().contains("not supported yet"));
+        let mut r = reg("https://a.example/cb");
+        r.grant_types = vec!["client_credentials".into()];
+        assert!(err(r).to_string().contains("not supported yet"));
+        let mut r = reg("https://a.example/cb");
+        r.grant_types = vec!["implicit".into()];
+        assert_eq!(err(r), RegistrationError::UnknownGrantType("implicit".into()));
+    }
+
+    #[test]
+    fn scopes_must_be_supported_and_openid_is_implied() {
+        let mut r = reg("https://a.example/cb");
+        r.scopes = vec!["email".into(), "email".into()];
+        let (c, _) = register(r, 1).unwrap();
+        assert_eq!(c.scopes, ["openid", "email"]);
+        let mut r = reg("https://a.example/cb");
+        r.scopes = vec!["openid".into(), "address".into()];
+        assert_eq!(err(r), RegistrationError::UnknownScope("address".into()));
+    }
+
+    #[test]
+    fn id_token_alg_is_rs256_or_es256() {
+        let mut r = reg("https://a.example/cb");
+        r.id_token_signed_response_alg = Some("ES256".into());
+        assert_eq!(register(r, 1).unwrap().0.id_token_signed_response_alg, "ES256");
+        for bad in ["HS256", "none", "rs256"] {
+            let mut r = reg("https://a.example/cb");
+            r.id_token_signed_response_alg = Some(bad.into());
+            assert_eq!(err(r), RegistrationError::UnsupportedAlgorithm(bad.into()));
+        }
+    }
+}

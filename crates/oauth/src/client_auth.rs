@@ -1,0 +1,275 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3, OpenID Connect Core §9):
+//! `client_secret_basic`, `client_secret_post` and `none` (public clients, with PKCE).
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+use crate::error::OAuthError;
+use crate::store::Client;
+
+/// The credentials a token request carried.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PresentedCredentials {
+    /// `Authorization: Basic` (RFC 6749 §2.3.1, `client_secret_basic`).
+    Basic { client_id: String, secret: String },
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    Post { client_id: String, secret: String },
+    /// Only `client_id` in the body: a public client (RFC 6749 §2.1; OIDC Core §9 `none`).
+    None { client_id: String },
+}
+
+impl PresentedCredentials {
+    /// Picks the method from the request's parts: the `Authorization` header value (if any) and
+    /// the body's `client_id` and `client_secret`. `Ok(None)` when the request names no client.
+    ///
+    /// RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each
+    /// request" — a Basic header together with a body secret is `invalid_request`, and so is a
+    /// body `client_id` that differs from the header's. A header that is not valid Basic
+    /// credentials is `invalid_client` (answer it with 401, RFC 6749 §5.2).
+    pub fn from_parts(
+        authorization: Option<&str>,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+    ) -> Result<Option<Self>, OAuthError> {
+        let client_id = client_id.filter(|s| !s.is_empty());
+        let client_secret = client_secret.filter(|s| !s.is_empty());
+        if let Some(header) = authorization {
+            let (id, secret) = parse_basic(header)
+                .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+            if client_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "use one client authentication method: Basic or client_secret, not both",
+                ));
+            }
+            if client_id.is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::invalid_request("client_id does not match the Authorization header"));
+            }
+            return Ok(Some(Self::Basic { client_id: id, secret }));
+        }
+        Ok(match (client_id, client_secret) {
+            (Some(id), Some(secret)) => {
+                Some(Self::Post { client_id: id.to_owned(), secret: secret.to_owned() })
+            }
+            (Some(id), None) => Some(Self::None { client_id: id.to_owned() }),
+            (None, _) => None,
+        })
+    }
+
+    pub fn client_id(&self) -> &str {
+        match self {
+            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => {
+                client_id
+            }
+        }
+    }
+
+    pub fn used_basic(&self) -> bool {
+        matches!(self, Self::Basic { .. })
+    }
+}
+
+/// Never prints a secret.
+impl std::fmt::Debug for PresentedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let method = match self {
+            Self::Basic { .. } => "Basic",
+            Self::Post { .. } => "Post",
+            Self::None { .. } => "None",
+        };
+        write!(f, "{method} {{ client_id: {:?}, .. }}", self.client_id())
+    }
+}
+
+/// Parses an `Authorization: Basic …` value into (client_id, secret). RFC 6749 §2.3.1: both are
+/// form-urlencoded (Appendix B) before being joined with `:` and base64-encoded (RFC 7617).
+pub fn parse_basic(header_value: &str) -> Option<(String, String)> {
+    let (scheme, rest) = header_value.trim().split_once(' ')?;
+    // RFC 7235 §2.1: the auth-scheme is case-insensitive.
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let rest = rest.trim();
+    let raw = STANDARD.decode(rest).or_else(|_| STANDARD_NO_PAD.decode(rest)).ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (id, secret) = raw.split_once(':')?;
+    let id = form_urldecode(id)?;
+    if id.is_empty() {
+        return None;
+    }
+    Some((id, form_urldecode(secret)?))
+}
+
+/// application/x-www-form-urlencoded decoding of one value: `+` is a space, `%XX` a byte; the
+/// result must be UTF-8. A `%` not followed by two hex digits is kept as is (WHATWG URL §5.1).
+fn form_urldecode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (b.get(i + 1).and_then(hex), b.get(i + 2).and_then(hex)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi * 16 + lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex(c: &u8) -> Option<u8> {
+    char::from(*c).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+/// Client authentication failed. The server answers `invalid_client`, with 401 and
+/// `WWW-Authenticate: Basic` when the client used the Authorization header (RFC 6749 §5.2).
+/// Deliberately says nothing about which check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("client authentication failed")]
+pub struct ClientAuthError {
+    pub used_basic: bool,
+}
+
+impl ClientAuthError {
+    pub fn to_oauth(&self) -> OAuthError {
+        OAuthError::invalid_client("client authentication failed")
+    }
+}
+
+/// Checks the presented credentials against `client`, the store's answer for
+/// `presented.client_id()` (`None` if unknown).
+pub fn authenticate<'a>(
+    presented: &PresentedCredentials,
+    client: Option<&'a Client>,
+) -> Result<&'a Client, ClientAuthError> {
+    let fail = ClientAuthError { used_basic: presented.used_basic() };
+    let client = client.filter(|c| c.id.as_str() == presented.client_id()).ok_or(fail)?;
+    let confidential =
+        matches!(client.token_endpoint_auth_method.as_str(), "client_secret_basic" | "client_secret_post");
+    match (presented, confidential, &client.secret_hash) {
+        // RFC 6749 §2.3.1: the server "MUST support the HTTP Basic authentication scheme for
+        // authenticating clients that were issued a client password" and MAY support the body
+        // parameters: a confidential client may use either.
+        (
+            PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. },
+            true,
+            Some(hash),
+        ) if hash.matches(secret) => Ok(client),
+        // A public client presents no secret (RFC 6749 §2.1, OIDC Core §9 `none`); a client
+        // that was issued a secret must use it.
+        (PresentedCredentials::None { .. }, false, None) if client.token_endpoint_auth_method == "none" => {
+            Ok(client)
+        }
+        _ => Err(fail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::testutil::{client, public_client};
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn parse_basic_form_urldecodes_both_parts() {
+        assert_eq!(parse_basic(&basic("client-1", "s3cret")), Some(("client-1".into(), "s3cret".into())));
+        assert_eq!(parse_basic(&basic("a%3Ab", "p%25+w%3Ad%C3%A9")), Some(("a:b".into(), "p% w:dé".into())));
+        assert_eq!(parse_basic(&basic("id", "a:b")), Some(("id".into(), "a:b".into())));
+        assert_eq!(parse_basic(&basic("id", "100%")), Some(("id".into(), "100%".into())));
+        let lower = format!("basic {}", STANDARD.encode("id:x"));
+        assert_eq!(parse_basic(&lower), Some(("id".into(), "x".into())));
+    }
+
+    #[test]
+    fn parse_basic_rejects_malformed_values() {
+        for bad in [
+            "Bearer abc".to_owned(),
+            "Basic".to_owned(),
+            "Basic !!!".to_owned(),
+            format!("Basic {}", STANDARD.encode("no-colon")),
+            format!("Basic {}", STANDARD.encode(":secret")),
+            format!("Basic {}", STANDARD.encode([0xff, b':', b'x'])),
+            basic("id", "%ff"),
+        ] {
+            assert_eq!(parse_basic(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn confidential_client_authenticates_with_basic_or_post() {
+        let c = client();
+        let b = PresentedCredentials::Basic { client_id: "client-1".into(), secret: "s3cret".into() };
+        let p = PresentedCredentials::Post { client_id: "client-1".into(), secret: "s3cret".into() };
+        assert_eq!(authenticate(&b, Some(&c)).unwrap().id, c.id);
+        assert_eq!(authenticate(&p, Some(&c)).unwrap().id, c.id);
+    }
+
+    #[test]
+    fn wrong_secret_or_unknown_client_fails_and_remembers_basic() {
+        let c = client();
+        let b = PresentedCredentials::Basic { client_id: "client-1".into(), secret: "nope".into() };
+        assert_eq!(authenticate(&b, Some(&c)), Err(ClientAuthError { used_basic: true }));
+        let p = PresentedCredentials::Post { client_id: "client-1".into(), secret: "nope".into() };
+        assert_eq!(authenticate(&p, Some(&c)), Err(ClientAuthError { used_basic: false }));
+        let b = PresentedCredentials::Basic { client_id: "ghost".into(), secret: "s3cret".into() };
+        assert_eq!(authenticate(&b, None), Err(ClientAuthError { used_basic: true }));
+        // The store's answer must be the client that was named.
+        assert!(authenticate(&b, Some(&c)).is_err());
+        assert_eq!(ClientAuthError { used_basic: true }.to_oauth().code, ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn confidential_client_presenting_none_fails() {
+        let n = PresentedCredentials::None { client_id: "client-1".into() };
+        assert_eq!(authenticate(&n, Some(&client())), Err(ClientAuthError { used_basic: false }));
+    }
+
+    #[test]
+    fn public_client_must_use_none() {
+        let c = public_client();
+        let n = PresentedCredentials::None { client_id: "native-1".into() };
+        assert_eq!(authenticate(&n, Some(&c)).unwrap().id, c.id);
+        let b = PresentedCredentials::Basic { client_id: "native-1".into(), secret: "".into() };
+        assert!(authenticate(&b, Some(&c)).is_err());
+        let p = PresentedCredentials::Post { client_id: "native-1".into(), secret: "x".into() };
+        assert!(authenticate(&p, Some(&c)).is_err());
+    }
+
+    #[test]
+    fn from_parts_picks_one_method() {
+        let h = basic("client-1", "s3cret");
+        let got = PresentedCredentials::from_parts(Some(&h), None, None).unwrap().unwrap();
+        assert!(got.used_basic());
+        assert!(PresentedCredentials::from_parts(Some(&h), Some("client-1"), None).is_ok());
+        let e = PresentedCredentials::from_parts(Some(&h), Some("other"), None).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        let e = PresentedCredentials::from_parts(Some(&h), None, Some("s3cret")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        let e = PresentedCredentials::from_parts(Some("Bearer x"), None, None).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        assert_eq!(
+            PresentedCredentials::from_parts(None, Some("c"), Some("s")).unwrap(),
+            Some(PresentedCredentials::Post { client_id: "c".into(), secret: "s".into() })
+        );
+        assert_eq!(
+            PresentedCredentials::from_parts(None, Some("c"), Some("")).unwrap(),
+            Some(PresentedCredentials::None { client_id: "c".into() })
+        );
+        assert_eq!(PresentedCredentials::from_parts(None, None, Some("s")).unwrap(), None);
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let p = PresentedCredentials::Post { client_id: "c".into(), secret: "hunter2".into() };
+        assert!(!format!("{p:?}").contains("hunter2"));
+    }
+}

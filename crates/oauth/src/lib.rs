@@ -1,0 +1,41 @@
+//! The OAuth 2.0 / OpenID Connect protocol engine, free of HTTP: clients and their registration
+//! rules, authorization requests, PKCE, authorization codes, the token grant, scopes to claims,
+//! and the wire error codes.
+//!
+//! It takes plain values (subject, `auth_time`, `amr`, `now`) and returns plain values; it never
+//! sees an HTTP request. It depends on `tokens` only. Storage is the [`ClientStore`],
+//! [`CodeStore`] and [`GrantStore`] traits, implemented by the `store` crate.
+//!
+//! Modules, in the order a sign-in meets them: [`client`] (registration), [`authorize`]
+//! (the authorization request, the session decision, the code, the redirect back),
+//! [`client_auth`] and [`token`] (the token endpoint), [`claims`] (userinfo), with [`scope`],
+//! [`pkce`] and [`error`] underneath.
+
+pub mod authorize;
+pub mod claims;
+pub mod client;
+pub mod client_auth;
+pub mod error;
+pub mod pkce;
+pub mod scope;
+mod store;
+pub mod token;
+
+#[cfg(test)]
+mod testutil;
+
+pub use authorize::{
+    AuthorizationParams, AuthorizationRequest, AuthorizePageError, CodeGrant, SessionDecision,
+};
+pub use claims::{Profile, SUPPORTED_CLAIMS, SUPPORTED_SCOPES, userinfo_claims};
+pub use client::{ClientRegistration, RegistrationError};
+pub use client_auth::{ClientAuthError, PresentedCredentials};
+pub use error::{ErrorCode, OAuthError};
+pub use scope::Scopes;
+pub use store::{
+    AuthorizationCode, Client, ClientId, ClientStore, CodeStore, GrantId, GrantStore, NewCode, Redeem,
+    StoreError,
+};
+pub use token::{
+    BearerError, TokenGrantError, TokenParams, TokenResponse, TokenSettings, exchange_code, validate_bearer,
+};

@@ -1,0 +1,143 @@
+//! The operator commands behind the CLI (`gatehouse client …`, `user …`, `keys …`). Each
+//! returns JSON to print, or an error whose `Display` is one line saying what to fix.
+
+use identity::{AccountRegistration, AccountStore, CreateAccount, HashPool};
+use oauth::{ClientId, ClientRegistration, ClientStore};
+use serde_json::{Value, json};
+use tokens::KeyStore;
+
+use crate::settings::Settings;
+use crate::startup::{self, StartError};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Start(#[from] StartError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Store(String),
+}
+
+fn store_error(e: impl std::fmt::Display) -> CommandError {
+    CommandError::Store(e.to_string())
+}
+
+pub struct NewClientArgs {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub id_token_alg: Option<String>,
+}
+
+pub fn client_create(settings: &Settings, args: NewClientArgs) -> Result<Value, CommandError> {
+    let registration = ClientRegistration {
+        name: args.name,
+        redirect_uris: args.redirect_uris,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
+        public: args.public,
+        grant_types: args.grant_types,
+        scopes: args.scopes,
+        id_token_signed_response_alg: args.id_token_alg,
+    };
+    // Validate before touching the database, so a typo changes nothing.
+    let (client, secret) = oauth::client::register(registration, AppState::now())
+        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let store = startup::open_store(settings)?;
+    store.insert_client(&client).map_err(store_error)?;
+    let mut out = client_json(&client);
+    out["client_secret"] = secret.map_or(Value::Null, |s| Value::String(s.expose().to_owned()));
+    Ok(out)
+}
+
+pub fn client_list(settings: &Settings) -> Result<Value, CommandError> {
+    let store = startup::open_store(settings)?;
+    let clients = store.list_clients().map_err(store_error)?;
+    Ok(Value::Array(clients.iter().map(client_json).collect()))
+}
+
+pub fn client_delete(settings: &Settings, id: &str) -> Result<Value, CommandError> {
+    let store = startup::open_store(settings)?;
+    if !store.delete_client(&ClientId::from_stored(id.to_owned())).map_err(store_error)? {
+        return Err(CommandError::NotFound(format!("no client with id {id} (see `gatehouse client list`)")));
+    }
+    Ok(json!({ "deleted": id }))
+}
+
+fn client_json(c: &oauth::Client) -> Value {
+    json!({
+        "client_id": c.id,
+        "name": c.name,
+        "public": c.secret_hash.is_none(),
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "grant_types": c.grant_types,
+        "scopes": c.scopes,
+        "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        "id_token_signed_response_alg": c.id_token_signed_response_alg,
+        "created_at": c.created_at,
+    })
+}
+
+pub async fn user_create(
+    settings: &Settings,
+    registration: AccountRegistration,
+) -> Result<Value, CommandError> {
+    let pool =
+        HashPool::new(settings.passwords.argon2.clone(), 1).map_err(|e| CommandError::Start(e.into()))?;
+    let account = registration
+        .prepare(&settings.passwords.policy, &pool, AppState::now())
+        .await
+        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let store = startup::open_store(settings)?;
+    match store.create_account(&account).map_err(store_error)? {
+        CreateAccount::Created(a) => Ok(account_json(&a)),
+        CreateAccount::EmailTaken => {
+            Err(CommandError::Invalid(format!("an account with email {} already exists", account.email)))
+        }
+    }
+}
+
+pub fn user_list(settings: &Settings) -> Result<Value, CommandError> {
+    let store = startup::open_store(settings)?;
+    let mut all = Vec::new();
+    let page = 500;
+    loop {
+        let batch = store.list_accounts(page, all.len() as i64).map_err(store_error)?;
+        let done = (batch.len() as i64) < page;
+        all.extend(batch.iter().map(account_json));
+        if done {
+            break;
+        }
+    }
+    Ok(Value::Array(all))
+}
+
+fn account_json(a: &identity::Account) -> Value {
+    json!({
+        "id": a.id,
+        "email": a.email,
+        "email_verified": a.email_verified,
+        "name": a.name,
+        "created_at": a.created_at,
+    })
+}
+
+pub fn keys_list(settings: &Settings) -> Result<Value, CommandError> {
+    let store = startup::open_store(settings)?;
+    let keys = store.list_keys().map_err(store_error)?;
+    Ok(Value::Array(
+        keys.iter().map(|k| json!({ "kid": k.kid, "alg": k.alg, "created_at": k.created_at })).collect(),
+    ))
+}
+
+pub fn migrate(settings: &Settings) -> Result<Value, CommandError> {
+    let store = startup::open_store(settings)?;
+    Ok(json!({ "migrated": store.describe() }))
+}

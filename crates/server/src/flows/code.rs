@@ -1,0 +1,30 @@
+//! Authorization code issuance: session → code row → redirect back to the portal.
+
+use identity::Session;
+use oauth::{AuthorizationRequest, CodeGrant, CodeStore};
+
+use crate::http::error::Failure;
+use crate::state::AppState;
+
+/// Stores a fresh code for `request`, bound to `session`, and returns the redirect URL.
+pub async fn issue(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+    now: i64,
+) -> Result<String, Failure> {
+    let grant = CodeGrant {
+        subject: session.account_id.as_str().to_owned(),
+        session_id: session.id.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.clone(),
+    };
+    let (code, row) = request.issue_code(grant, now, state.settings.tokens.code_ttl);
+    state.db(move |s| s.insert_code(&row)).await?;
+    Ok(oauth::authorize::success_redirect(
+        &request.redirect_uri,
+        code.expose(),
+        request.state.as_deref(),
+        &state.settings.issuer,
+    ))
+}

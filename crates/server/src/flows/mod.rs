@@ -1,0 +1,5 @@
+//! Flows that cross domains (STYLE.md): short functions with one domain call per step.
+
+pub mod code;
+pub mod password;
+pub mod session;

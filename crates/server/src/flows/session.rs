@@ -1,0 +1,52 @@
+//! Browser sessions: find the one a request's cookie names, start one after a sign-in.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::Cookie;
+use identity::{Account, NewSession, Session, SessionStore};
+use tokens::{OpaqueToken, TokenHash};
+
+use crate::http::cookies;
+use crate::http::error::Failure;
+use crate::state::AppState;
+
+/// The live session named by the request's cookie, if any.
+pub async fn current(req: &HttpRequest, state: &AppState, now: i64) -> Result<Option<Session>, Failure> {
+    let Some(secret) = cookies::value(req, cookies::SESSION) else {
+        return Ok(None);
+    };
+    let hash = TokenHash::of(&secret);
+    state.db(move |s| s.find_session(&hash, now)).await
+}
+
+/// Starts a session for `account` and returns its cookie. A session the browser already had is
+/// ended first, so a sign-in never inherits an earlier one (session fixation).
+pub async fn start(
+    req: &HttpRequest,
+    state: &AppState,
+    account: &Account,
+    amr: Vec<String>,
+    keep_signed_in: bool,
+    now: i64,
+) -> Result<Cookie<'static>, Failure> {
+    if let Some(old) = cookies::value(req, cookies::SESSION) {
+        let hash = TokenHash::of(&old);
+        state.db(move |s| s.delete_session(&hash)).await?;
+    }
+    let secret = OpaqueToken::generate();
+    let sessions = &state.settings.sessions;
+    let ttl = if keep_signed_in { sessions.persistent_ttl } else { sessions.ttl };
+    let new = NewSession {
+        id: uuid::Uuid::new_v4().to_string(),
+        token_hash: secret.hash(),
+        account_id: account.id.clone(),
+        auth_time: now,
+        amr,
+        persistent: keep_signed_in,
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    state.db(move |s| s.create_session(&new)).await?;
+    // "Keep me signed in" makes the cookie outlive the browser; otherwise it ends with it.
+    let max_age = keep_signed_in.then_some(ttl);
+    Ok(cookies::build(cookies::SESSION, secret.expose().to_owned(), state.secure_cookies(), max_age))
+}

@@ -1,0 +1,60 @@
+//! OpenID Connect Discovery 1.0 §3 and the JWKS. Both are rendered once, when the keys are
+//! loaded, never per request (DESIGN.md, "Cost model").
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::settings::Settings;
+use crate::state::AppState;
+
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The provider metadata: every field Discovery §3 marks REQUIRED, and what a relying party
+/// needs to use the code flow with PKCE.
+pub fn document(settings: &Settings) -> String {
+    let base = settings.issuer_base();
+    json!({
+        "issuer": settings.issuer,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "jwks_uri": format!("{base}{JWKS_PATH}"),
+        "scopes_supported": oauth::SUPPORTED_SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": oauth::SUPPORTED_CLAIMS,
+        "prompt_values_supported": ["none", "login"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+    })
+    .to_string()
+}
+
+pub async fn configuration(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(state.discovery.to_string())
+}
+
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/jwk-set+json")
+        .body(state.keys.jwks_json().to_owned())
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .content_type("text/css; charset=utf-8")
+        .body(include_str!("../../static/gatehouse.css"))
+}

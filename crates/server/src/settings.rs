@@ -1,0 +1,424 @@
+//! The settings tree: defaults, then `--config FILE` (TOML), then `GATEHOUSE_*` environment
+//! variables with `__` for nesting (DESIGN.md, "The product contract"). Unknown keys stop
+//! start-up with a message naming the key. `config/gatehouse.toml` documents every field; a
+//! test fails if the two drift.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use identity::{Argon2Params, PasswordPolicy};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// The issuer identifier: the public base URL of this provider (OIDC Discovery §3).
+    pub issuer: String,
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    pub database_url: String,
+    /// Directory for the SQLite file, the generated master key and mail files.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub keys: KeySettings,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub passwords: PasswordSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Connections kept in the pool.
+    pub pool_size: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeySettings {
+    /// Base64 of 32 random bytes that encrypts the private signing keys in the database.
+    /// Empty: generated on first start into `<data_dir>/master.key`. Set it when several nodes
+    /// share one database.
+    pub master_key: String,
+    /// JWS algorithm of access tokens: `ES256` or `RS256`.
+    pub access_token_alg: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    /// Access token lifetime, seconds.
+    pub access_token_ttl: i64,
+    /// ID token lifetime, seconds.
+    pub id_token_ttl: i64,
+    /// Authorization code lifetime, seconds.
+    pub code_ttl: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Lifetime of a browser session without "Keep me signed in", seconds.
+    pub ttl: i64,
+    /// Lifetime of a session with "Keep me signed in" (a persistent cookie), seconds.
+    pub persistent_ttl: i64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    /// argon2id cost; defaults are OWASP's (19 MiB, 2 passes, 1 lane).
+    pub argon2: Argon2Params,
+    /// Threads that hash passwords; at most this many hashes run at once. 0 = one per core.
+    pub hash_threads: usize,
+    pub policy: PasswordPolicy,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `gatehouse_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            issuer: "http://127.0.0.1:8080".into(),
+            database_url: "sqlite://data/gatehouse.db".into(),
+            data_dir: PathBuf::from("data"),
+            database: DatabaseSettings::default(),
+            keys: KeySettings::default(),
+            tokens: TokenSettings::default(),
+            sessions: SessionSettings::default(),
+            passwords: PasswordSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { pool_size: 8 }
+    }
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self { master_key: String::new(), access_token_alg: "ES256".into() }
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self { access_token_ttl: 600, id_token_ttl: 600, code_ttl: 60 }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self { ttl: 12 * 3600, persistent_ttl: 30 * 24 * 3600 }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: "text".into(), level: "info".into() }
+    }
+}
+
+/// A setting that stops start-up. `Display` is the one line the operator reads.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("setting {key}: {message}")]
+    Invalid { key: String, message: String },
+    #[error("cannot read settings file {path}: {message}")]
+    File { path: String, message: String },
+}
+
+impl Settings {
+    /// Defaults, then the TOML file, then `GATEHOUSE_*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            // Read once here so a missing file is an error (figment skips missing files).
+            std::fs::metadata(path).map_err(|e| SettingsError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let vars: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.len() > ENV_PREFIX.len())
+            .collect();
+        figment = figment.merge(env_provider(vars));
+        let settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key: &str, message: String| SettingsError::Invalid { key: key.into(), message };
+        self.bind.parse::<SocketAddr>().map_err(|_| {
+            invalid("bind", format!("\"{}\" is not an address like 127.0.0.1:8080", self.bind))
+        })?;
+        validate_issuer(&self.issuer).map_err(|m| invalid("issuer", m))?;
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid("database_url", "use sqlite://PATH or postgres://…".into()));
+        }
+        if tokens::Algorithm::parse(&self.keys.access_token_alg).is_none() {
+            return Err(invalid("keys.access_token_alg", "use ES256 or RS256".into()));
+        }
+        for (key, value) in [
+            ("tokens.access_token_ttl", self.tokens.access_token_ttl),
+            ("tokens.id_token_ttl", self.tokens.id_token_ttl),
+            ("tokens.code_ttl", self.tokens.code_ttl),
+            ("sessions.ttl", self.sessions.ttl),
+            ("sessions.persistent_ttl", self.sessions.persistent_ttl),
+        ] {
+            if value <= 0 {
+                return Err(invalid(key, format!("must be a positive number of seconds, not {value}")));
+            }
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1".into()));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(invalid("log.format", format!("use text or json, not \"{}\"", self.log.format)));
+        }
+        Ok(())
+    }
+
+    /// The issuer without a trailing slash, for building endpoint URLs.
+    pub fn issuer_base(&self) -> &str {
+        self.issuer.trim_end_matches('/')
+    }
+
+    pub fn hash_threads(&self) -> usize {
+        match self.passwords.hash_threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+const ENV_PREFIX: &str = "GATEHOUSE_";
+
+/// `GATEHOUSE_PASSWORDS__ARGON2__MEMORY_KIB=1024` → `passwords.argon2.memory_kib = 1024`.
+/// Values are read as figment reads environment variables (numbers and booleans typed).
+fn env_provider(vars: Vec<(String, String)>) -> EnvVars {
+    let mut dict = figment::value::Dict::new();
+    for (name, raw) in vars {
+        let path = name[ENV_PREFIX.len()..].to_ascii_lowercase().replace("__", ".");
+        let value: figment::value::Value = raw.parse().unwrap_or_else(|_| raw.clone().into());
+        if let figment::value::Value::Dict(_, nested) = figment::util::nest(&path, value) {
+            merge_dict(&mut dict, nested);
+        }
+    }
+    EnvVars(dict)
+}
+
+/// The environment variables as a figment provider, named so errors say where a key came from.
+struct EnvVars(figment::value::Dict);
+
+impl figment::Provider for EnvVars {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(ENV_NAME)
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Ok(figment::Profile::Default.collect(self.0.clone()))
+    }
+}
+
+const ENV_NAME: &str = "GATEHOUSE_ environment variables";
+
+fn merge_dict(into: &mut figment::value::Dict, from: figment::value::Dict) {
+    use figment::value::Value;
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Dict(_, existing)), Value::Dict(_, nested)) => merge_dict(existing, nested),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// OIDC Discovery §3 / OIDC Core §2: an https URL with no query or fragment; plain http only
+/// on a loopback host, for development.
+fn validate_issuer(issuer: &str) -> Result<(), String> {
+    let url = url::Url::parse(issuer).map_err(|e| format!("\"{issuer}\" is not a URL ({e})"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must have no query or fragment".into());
+    }
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!("\"{issuer}\" must use https (http only on a loopback host)")),
+    }
+}
+
+fn describe_figment_error(error: figment::Error) -> SettingsError {
+    let key = error.path.join(".");
+    let source = error
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(figment::Source::File(path)) => format!(" (in {})", path.display()),
+            _ => format!(" (from {})", m.name),
+        })
+        .unwrap_or_default();
+    let message = match &error.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            return SettingsError::Invalid {
+                key: if key.is_empty() { field.clone() } else { format!("{key}.{field}") },
+                message: format!("unknown setting{source}"),
+            };
+        }
+        kind => format!("{kind}{source}"),
+    };
+    SettingsError::Invalid { key: if key.is_empty() { "(root)".into() } else { key }, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn shipped() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/gatehouse.toml")
+    }
+
+    #[test]
+    fn no_file_and_no_env_gives_the_contract_defaults() {
+        let s = Settings::load(None, env(&[("PATH", "/bin")])).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.issuer, "http://127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://data/gatehouse.db");
+        assert_eq!(s.tokens.code_ttl, 60);
+    }
+
+    #[test]
+    fn environment_overrides_file_and_nests_with_double_underscore() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\n[passwords.argon2]\nmemory_kib = 4096\n").unwrap();
+        let s = Settings::load(
+            Some(&file),
+            env(&[
+                ("GATEHOUSE_ISSUER", "https://id.atlanta.example"),
+                ("GATEHOUSE_PASSWORDS__ARGON2__MEMORY_KIB", "1024"),
+                ("GATEHOUSE_DATABASE_URL", "postgres://u:p@127.0.0.1:5432/g"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:9000");
+        assert_eq!(s.issuer, "https://id.atlanta.example");
+        assert_eq!(s.passwords.argon2.memory_kib, 1024);
+        assert_eq!(s.database_url, "postgres://u:p@127.0.0.1:5432/g");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = Settings::load(None, env(&[("GATEHOUSE_PASSWORDS__COLOUR", "blue")])).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("passwords.colour") && text.contains("unknown setting"), "{text}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.toml");
+        std::fs::write(&file, "[tokens]\ncode_tll = 60\n").unwrap();
+        let text = Settings::load(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(text.contains("tokens.code_tll") && text.contains("g.toml"), "{text}");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        for (key, value, named) in [
+            ("GATEHOUSE_BIND", "nowhere", "bind"),
+            ("GATEHOUSE_ISSUER", "http://id.example.org", "issuer"),
+            ("GATEHOUSE_ISSUER", "https://id.example.org/?x=1", "issuer"),
+            ("GATEHOUSE_DATABASE_URL", "mysql://x", "database_url"),
+            ("GATEHOUSE_TOKENS__CODE_TTL", "-5", "tokens.code_ttl"),
+            ("GATEHOUSE_TOKENS__CODE_TTL", "soon", "tokens.code_ttl"),
+            ("GATEHOUSE_KEYS__ACCESS_TOKEN_ALG", "HS256", "keys.access_token_alg"),
+        ] {
+            let text = Settings::load(None, env(&[(key, value)])).unwrap_err().to_string();
+            assert!(text.starts_with(&format!("setting {named}")), "{key}={value}: {text}");
+        }
+        let text = Settings::load(Some(Path::new("/nonexistent/g.toml")), env(&[])).unwrap_err().to_string();
+        assert!(text.contains("/nonexistent/g.toml"), "{text}");
+    }
+
+    /// The shipped file documents every setting with its default value, and nothing else.
+    #[test]
+    fn shipped_config_matches_the_defaults_key_for_key() {
+        let from_file = Settings::load(Some(&shipped()), env(&[])).unwrap();
+        let file_json = serde_json::to_value(&from_file).unwrap();
+        let defaults = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(file_json, defaults, "config/gatehouse.toml and Settings::default() differ");
+
+        let text = std::fs::read_to_string(shipped()).unwrap();
+        let table = {
+            use figment::Provider;
+            let mut data = Toml::string(&text).data().unwrap();
+            data.remove(&figment::Profile::Default).unwrap()
+        };
+        let mut in_file = Vec::new();
+        toml_keys::flatten("", &table, &mut in_file);
+        let mut in_struct = Vec::new();
+        json_keys("", &defaults, &mut in_struct);
+        in_file.sort();
+        in_struct.sort();
+        assert_eq!(in_file, in_struct, "every setting must appear in config/gatehouse.toml");
+        for key in &in_struct {
+            let env_name = format!("GATEHOUSE_{}", key.replace('.', "__").to_uppercase());
+            assert!(text.contains(&env_name), "config/gatehouse.toml does not name {env_name}");
+        }
+    }
+
+    fn json_keys(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(map) = v {
+            for (k, v) in map {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                if v.is_object() {
+                    json_keys(&key, v, out);
+                } else {
+                    out.push(key);
+                }
+            }
+        }
+    }
+
+    mod toml_keys {
+        pub use figment::value::Dict as Table;
+
+        pub fn flatten(prefix: &str, t: &Table, out: &mut Vec<String>) {
+            for (k, v) in t {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                match v {
+                    figment::value::Value::Dict(_, d) => flatten(&key, d, out),
+                    _ => out.push(key),
+                }
+            }
+        }
+    }
+}

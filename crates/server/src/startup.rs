@@ -1,0 +1,135 @@
+//! Start-up: settings → store (migrated) → master key → signing keys → hash pool → HTTP.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use identity::HashPool;
+use store::Store;
+use tokens::{Algorithm, KeySet, MasterKey};
+
+use crate::http::csrf::CsrfKey;
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// A failure that stops start-up; `Display` is the one line the operator reads.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] tokens::TokenError),
+    #[error("master key file {path}: {message}")]
+    MasterKeyFile { path: String, message: String },
+    #[error("setting passwords.argon2: {0}")]
+    Passwords(#[from] identity::PasswordError),
+    #[error("cannot listen on {bind}: {message}")]
+    Bind { bind: String, message: String },
+}
+
+/// Opens the database named by the settings and brings its schema up to date.
+pub fn open_store(settings: &Settings) -> Result<Store, StartError> {
+    let store = Store::connect(&settings.database_url, settings.database.pool_size)?;
+    store.migrate()?;
+    Ok(store)
+}
+
+/// The master key from `keys.master_key`, or else from `<data_dir>/master.key`, created on the
+/// first start (readable by its owner only).
+pub fn master_key(settings: &Settings) -> Result<MasterKey, StartError> {
+    if !settings.keys.master_key.is_empty() {
+        return MasterKey::from_base64(&settings.keys.master_key).map_err(|e| {
+            StartError::Settings(crate::settings::SettingsError::Invalid {
+                key: "keys.master_key".into(),
+                message: e.to_string(),
+            })
+        });
+    }
+    let path = settings.data_dir.join("master.key");
+    let fail = |e: &dyn std::fmt::Display| StartError::MasterKeyFile {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::from_base64(text.trim()).map_err(|e| fail(&e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate();
+            write_private(&path, &key.to_base64()).map_err(|e| fail(&e))?;
+            Ok(key)
+        }
+        Err(e) => Err(fail(&e)),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+/// Everything the handlers share, built once.
+pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
+    let settings = Arc::new(settings);
+    let store = open_store(&settings)?;
+    let master = master_key(&settings)?;
+    let keys = KeySet::load(&store, &master, AppState::now())?;
+    let hash_pool = HashPool::new(settings.passwords.argon2.clone(), settings.hash_threads())?;
+    let access_token_alg = Algorithm::parse(&settings.keys.access_token_alg).unwrap_or(Algorithm::Es256);
+    let token_settings = oauth::TokenSettings {
+        issuer: settings.issuer.clone(),
+        access_token_ttl: settings.tokens.access_token_ttl,
+        id_token_ttl: settings.tokens.id_token_ttl,
+        access_token_alg,
+    };
+    Ok(AppState {
+        discovery: routes::discovery::document(&settings).into(),
+        csrf: Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1"))),
+        token_settings: Arc::new(token_settings),
+        settings,
+        store,
+        keys,
+        hash_pool,
+    })
+}
+
+pub async fn serve(settings: Settings) -> Result<(), StartError> {
+    let bind = settings.bind.clone();
+    let state = build_state(settings).await?;
+    let server = HttpServer::new({
+        let state = state.clone();
+        move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .wrap(actix_web::middleware::Compress::default())
+                .configure(routes::configure)
+        }
+    })
+    .bind(&bind)
+    .map_err(|e| StartError::Bind { bind: bind.clone(), message: e.to_string() })?;
+    tracing::info!(
+        "gatehouse listening on http://{bind} (issuer {}, database {})",
+        state.settings.issuer,
+        state.store.describe()
+    );
+    server.run().await.map_err(|e| StartError::Bind { bind, message: e.to_string() })
+}
+
+/// Logs go to stderr, as text or JSON per `log.format`.
+pub fn init_logging(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    // actix's own start-up lines repeat ours; keep them for debugging only.
+    let level = format!("actix_server=warn,{}", settings.log.level);
+    let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
+    let _ = if settings.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+}

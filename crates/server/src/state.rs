@@ -1,0 +1,51 @@
+//! What every handler shares: settings, the store, the signing keys, the hash pool, and the
+//! documents rendered once per key change (discovery, JWKS).
+
+use std::sync::Arc;
+
+use identity::HashPool;
+use store::Store;
+use tokens::KeySet;
+
+use crate::http::csrf::CsrfKey;
+use crate::http::error::Failure;
+use crate::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub keys: KeySet,
+    pub hash_pool: HashPool,
+    /// HMAC key for CSRF tokens, derived from the master key so every node shares it.
+    pub csrf: Arc<CsrfKey>,
+    pub token_settings: Arc<oauth::TokenSettings>,
+    /// `/.well-known/openid-configuration`, rendered at start.
+    pub discovery: Arc<str>,
+}
+
+impl AppState {
+    /// Runs a store operation on actix's blocking pool: diesel is synchronous and must never
+    /// run on a worker thread (DESIGN.md, "Storage").
+    pub async fn db<T, E, F>(&self, op: F) -> Result<T, Failure>
+    where
+        F: FnOnce(&Store) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let store = self.store.clone();
+        actix_web::web::block(move || op(&store)).await.map_err(Failure::internal)?.map_err(Failure::internal)
+    }
+
+    pub fn now() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    }
+
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.issuer_base())
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.settings.issuer.starts_with("https://")
+    }
+}

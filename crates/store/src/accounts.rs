@@ -1,0 +1,175 @@
+//! Accounts and browser sessions (`identity::AccountStore`, `identity::SessionStore`).
+
+use diesel::prelude::*;
+use identity::{
+    Account, AccountId, AccountStore, CreateAccount, Email, NewAccount, NewSession, Session, SessionStore,
+};
+use tokens::TokenHash;
+
+use crate::Store;
+use crate::error::{StoreError, list_from_json, list_to_json};
+use crate::schema::{accounts, sessions};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+struct AccountRow {
+    id: String,
+    email: String,
+    email_verified: bool,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    phone_number: Option<String>,
+    password_hash: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<AccountRow> for Account {
+    fn from(r: AccountRow) -> Self {
+        Account {
+            id: AccountId::from_stored(r.id),
+            email: Email::from_stored(r.email),
+            email_verified: r.email_verified,
+            name: r.name,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            phone_number: r.phone_number,
+            password_hash: r.password_hash,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<&NewAccount> for AccountRow {
+    fn from(a: &NewAccount) -> Self {
+        AccountRow {
+            id: a.id.as_str().to_owned(),
+            email: a.email.as_str().to_owned(),
+            email_verified: a.email_verified,
+            name: a.name.clone(),
+            given_name: a.given_name.clone(),
+            family_name: a.family_name.clone(),
+            phone_number: a.phone_number.clone(),
+            password_hash: a.password_hash.clone(),
+            created_at: a.created_at,
+            updated_at: a.created_at,
+        }
+    }
+}
+
+impl AccountStore for Store {
+    fn create_account(&self, account: &NewAccount) -> Result<CreateAccount, identity::StoreError> {
+        let row = AccountRow::from(account);
+        // No pre-check: under a race both would pass it. The unique index decides, and its
+        // violation rolls this transaction back.
+        match self.transaction(|c| Ok(diesel::insert_into(accounts::table).values(&row).execute(c)?)) {
+            Ok(_) => Ok(CreateAccount::Created(row.into())),
+            Err(e) if e.is_unique_violation(&["accounts_email_key", "accounts.email"]) => {
+                Ok(CreateAccount::EmailTaken)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn find_account(&self, id: &AccountId) -> Result<Option<Account>, identity::StoreError> {
+        let row = self.transaction(|c| {
+            Ok(accounts::table.find(id.as_str()).select(AccountRow::as_select()).first(c).optional()?)
+        })?;
+        Ok(row.map(Account::from))
+    }
+
+    fn find_account_by_email(&self, email: &Email) -> Result<Option<Account>, identity::StoreError> {
+        let row = self.transaction(|c| {
+            Ok(accounts::table
+                .filter(accounts::email.eq(email.as_str()))
+                .select(AccountRow::as_select())
+                .first(c)
+                .optional()?)
+        })?;
+        Ok(row.map(Account::from))
+    }
+
+    fn list_accounts(&self, limit: i64, offset: i64) -> Result<Vec<Account>, identity::StoreError> {
+        let rows = self.transaction(|c| {
+            Ok(accounts::table
+                .order(accounts::email)
+                .limit(limit)
+                .offset(offset)
+                .select(AccountRow::as_select())
+                .load(c)?)
+        })?;
+        Ok(rows.into_iter().map(Account::from).collect())
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id: String,
+    token_hash: String,
+    account_id: String,
+    auth_time: i64,
+    amr: String,
+    persistent: bool,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            id: r.id,
+            account_id: AccountId::from_stored(r.account_id),
+            auth_time: r.auth_time,
+            amr: list_from_json("sessions.amr", &r.amr)?,
+            persistent: r.persistent,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        })
+    }
+}
+
+impl SessionStore for Store {
+    fn create_session(&self, session: &NewSession) -> Result<(), identity::StoreError> {
+        let row = SessionRow {
+            id: session.id.clone(),
+            token_hash: session.token_hash.as_str().to_owned(),
+            account_id: session.account_id.as_str().to_owned(),
+            auth_time: session.auth_time,
+            amr: list_to_json(&session.amr),
+            persistent: session.persistent,
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+        };
+        self.transaction(|c| Ok(diesel::insert_into(sessions::table).values(&row).execute(c)?))?;
+        Ok(())
+    }
+
+    fn find_session(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<Session>, identity::StoreError> {
+        let row = self.transaction(|c| {
+            Ok(sessions::table
+                .filter(sessions::token_hash.eq(token_hash.as_str()))
+                .filter(sessions::expires_at.gt(now))
+                .select(SessionRow::as_select())
+                .first(c)
+                .optional()?)
+        })?;
+        Ok(row.map(Session::try_from).transpose()?)
+    }
+
+    fn delete_session(&self, token_hash: &TokenHash) -> Result<(), identity::StoreError> {
+        self.transaction(|c| {
+            Ok(diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash.as_str())))
+                .execute(c)?)
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! Registered clients (`oauth::ClientStore`).
+
+use diesel::prelude::*;
+use oauth::{Client, ClientId, ClientStore};
+use tokens::TokenHash;
+
+use crate::Store;
+use crate::error::{StoreError, list_from_json, list_to_json};
+use crate::schema::clients;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+struct ClientRow {
+    id: String,
+    name: String,
+    secret_hash: Option<String>,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    grant_types: String,
+    scopes: String,
+    token_endpoint_auth_method: String,
+    id_token_signed_response_alg: String,
+    created_at: i64,
+}
+
+impl From<&Client> for ClientRow {
+    fn from(c: &Client) -> Self {
+        ClientRow {
+            id: c.id.as_str().to_owned(),
+            name: c.name.clone(),
+            secret_hash: c.secret_hash.as_ref().map(|h| h.as_str().to_owned()),
+            redirect_uris: list_to_json(&c.redirect_uris),
+            post_logout_redirect_uris: list_to_json(&c.post_logout_redirect_uris),
+            grant_types: list_to_json(&c.grant_types),
+            scopes: list_to_json(&c.scopes),
+            token_endpoint_auth_method: c.token_endpoint_auth_method.clone(),
+            id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        Ok(Client {
+            id: ClientId::from_stored(r.id),
+            name: r.name,
+            secret_hash: r.secret_hash.map(TokenHash::from_stored),
+            redirect_uris: list_from_json("clients.redirect_uris", &r.redirect_uris)?,
+            post_logout_redirect_uris: list_from_json(
+                "clients.post_logout_redirect_uris",
+                &r.post_logout_redirect_uris,
+            )?,
+            grant_types: list_from_json("clients.grant_types", &r.grant_types)?,
+            scopes: list_from_json("clients.scopes", &r.scopes)?,
+            token_endpoint_auth_method: r.token_endpoint_auth_method,
+            id_token_signed_response_alg: r.id_token_signed_response_alg,
+            created_at: r.created_at,
+        })
+    }
+}
+
+impl ClientStore for Store {
+    fn insert_client(&self, client: &Client) -> Result<(), oauth::StoreError> {
+        let row = ClientRow::from(client);
+        self.transaction(|c| Ok(diesel::insert_into(clients::table).values(&row).execute(c)?))?;
+        Ok(())
+    }
+
+    fn find_client(&self, id: &ClientId) -> Result<Option<Client>, oauth::StoreError> {
+        let row = self.transaction(|c| {
+            Ok(clients::table.find(id.as_str()).select(ClientRow::as_select()).first(c).optional()?)
+        })?;
+        Ok(row.map(Client::try_from).transpose()?)
+    }
+
+    fn list_clients(&self) -> Result<Vec<Client>, oauth::StoreError> {
+        let rows = self.transaction(|c| {
+            Ok(clients::table.order((clients::name, clients::id)).select(ClientRow::as_select()).load(c)?)
+        })?;
+        Ok(rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?)
+    }
+
+    /// Its codes go with it (`ON DELETE CASCADE`).
+    fn delete_client(&self, id: &ClientId) -> Result<bool, oauth::StoreError> {
+        let deleted =
+            self.transaction(|c| Ok(diesel::delete(clients::table.find(id.as_str())).execute(c)?))?;
+        Ok(deleted > 0)
+    }
+}

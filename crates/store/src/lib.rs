@@ -1,0 +1,155 @@
+//! gatehouse's storage: the only crate that knows diesel. It owns the schema, the migrations
+//! (`migrations/sqlite`, `migrations/postgres`, embedded in the binary) and a pooled connection
+//! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
+//! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore}`,
+//! `oauth::{ClientStore, CodeStore, GrantStore}`) on [`Store`]. Each trait method is one
+//! transaction. It depends on the domain crates and never on `server` or actix-web.
+//!
+//! Both backends run the same queries through a `diesel::MultiConnection`, so the schema uses
+//! only the SQL types they share: text, 64-bit integers (times in unix seconds), bytes and
+//! booleans; lists are JSON text.
+
+mod accounts;
+mod clients;
+mod codes;
+mod conn;
+mod error;
+mod keys;
+mod schema;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use r2d2::{CustomizeConnection, ManageConnection};
+
+use conn::{Backend, DbConnection, Manager, SqlitePragmas, Target};
+pub use error::StoreError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How long a caller waits for a pooled connection (and the pool for its first one) before
+/// giving up with the last connect error.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serialises `migrate` across nodes sharing one PostgreSQL (any constant; "gh" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6768;
+
+/// A pool of connections to one database. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    /// What the pool connects to; `migrate` opens a connection of its own with it.
+    target: Target,
+    /// The URL without its password.
+    url: Arc<str>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens a pool of at most `pool_size` connections to `database_url`: `sqlite://PATH` (or
+    /// `sqlite:PATH`; the file and its directory are created if missing), `postgres://…` or
+    /// `postgresql://…`. Fails within seconds, with the driver's reason, when the database
+    /// cannot be reached.
+    pub fn connect(database_url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let url = conn::redact(database_url);
+        let Some(target) = Target::parse(database_url) else {
+            return Err(StoreError::UnsupportedUrl { url });
+        };
+        let open_error = |message: &dyn std::fmt::Display| StoreError::Open {
+            url: url.clone(),
+            message: one_line(message),
+        };
+        if target.backend == Backend::Sqlite
+            && let Some(dir) = Path::new(&target.address).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| open_error(&format!("cannot create directory {}: {e}", dir.display())))?;
+        }
+        let manager = Manager { target: target.clone() };
+        // One connection outside the pool first: its error is the real cause (the pool reports
+        // a timeout), and on SQLite it switches the file to WAL before pooled connections race.
+        let mut first = manager.connect().map_err(|e| open_error(&e))?;
+        SqlitePragmas.on_acquire(&mut first).map_err(|e| open_error(&e))?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(CONNECTION_TIMEOUT)
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| open_error(&e))?;
+        Ok(Store { pool, target, url: url.into() })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        self.target.backend.as_str()
+    }
+
+    /// The database URL without its password, for the start-up log line.
+    pub fn describe(&self) -> String {
+        self.url.to_string()
+    }
+
+    /// Applies the migrations this binary embeds that the database lacks.
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        let fail = |message: &dyn std::fmt::Display| StoreError::Migrate {
+            url: self.url.to_string(),
+            message: one_line(message),
+        };
+        // A connection of its own, closed afterwards: PostgreSQL then drops the advisory lock
+        // even if a migration fails half-way.
+        let manager = Manager { target: self.target.clone() };
+        let mut conn = manager.connect().map_err(|e| fail(&e))?;
+        SqlitePragmas.on_acquire(&mut conn).map_err(|e| fail(&e))?;
+        let applied = match &mut conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            DbConnection::Postgresql(c) => {
+                c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .map_err(|e| fail(&e))?;
+                c.run_pending_migrations(POSTGRES_MIGRATIONS)
+            }
+        }
+        .map_err(|e| fail(&e))?;
+        for version in applied {
+            tracing::info!(%version, database = %self.url, "applied migration");
+        }
+        Ok(())
+    }
+
+    /// Checks that a connection can be had and answers (`/health/ready`).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.pool.get()?.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction on a pooled connection; an error rolls it back.
+    ///
+    /// On SQLite a transaction starts deferred, and one that reads before it writes can fail
+    /// with `SQLITE_BUSY` when another writer got in between (`busy_timeout` does not help
+    /// there). So every writing method here writes first: the conditional update, the insert
+    /// whose unique violation is the answer.
+    fn transaction<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        DbConnection::transaction(&mut conn, f)
+    }
+}
+
+/// Driver messages (libpq's above all) span several lines; a log line and an error are one.
+fn one_line(message: &dyn std::fmt::Display) -> String {
+    message.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}

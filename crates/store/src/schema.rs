@@ -1,0 +1,92 @@
+//! The tables, as both migration folders create them (`migrations/sqlite`, `migrations/postgres`).
+//! Only SQL types both backends share: times are unix seconds, lists are JSON text.
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        sealed_private_key -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        email -> Text,
+        email_verified -> Bool,
+        name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        phone_number -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        account_id -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        persistent -> Bool,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        grant_types -> Text,
+        scopes -> Text,
+        token_endpoint_auth_method -> Text,
+        id_token_signed_response_alg -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    codes (code_hash) {
+        code_hash -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        redirect_uri -> Text,
+        subject -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        session_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    revoked_grants (grant_id) {
+        grant_id -> Text,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(codes -> clients (client_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    signing_keys,
+    accounts,
+    sessions,
+    clients,
+    codes,
+    revoked_grants
+);

@@ -1,0 +1,25 @@
+//! Signing keys, JWKS and the JWTs gatehouse issues: ID tokens (OpenID Connect Core §2), access
+//! tokens (RFC 9068) and, later, logout tokens; plus the opaque 256-bit secrets (codes, session
+//! ids, client secrets) that are stored only as SHA-256 hashes.
+//!
+//! Pure domain: this crate knows neither actix-web nor diesel. Storage is the [`KeyStore`] trait,
+//! implemented by the `store` crate. Keys are parsed once into aws-lc-rs key pairs and kept;
+//! jsonwebtoken is used only to verify.
+
+mod algorithm;
+mod claims;
+mod error;
+mod keyset;
+mod master;
+mod opaque;
+mod signing;
+mod store;
+
+pub use algorithm::{Algorithm, at_hash};
+pub use claims::{ACCESS_TOKEN_TYP, AccessTokenClaims, ID_TOKEN_TYP, IdTokenClaims};
+pub use error::TokenError;
+pub use keyset::KeySet;
+pub use master::MasterKey;
+pub use opaque::{OpaqueToken, TokenHash};
+pub use signing::SigningKey;
+pub use store::{KeyStore, StoreError, StoredKey};

@@ -1,0 +1,141 @@
+//! The `gatehouse` command line: parse, load settings, call one operation in the `server`
+//! crate, print JSON or one line saying what to fix.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use server::commands::{self, CommandError, NewClientArgs};
+use server::{AccountRegistration, Settings};
+
+#[derive(Parser)]
+#[command(name = "gatehouse", version, about = "An OpenID Connect provider for city portals")]
+struct Cli {
+    /// A TOML settings file; GATEHOUSE_* environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the provider.
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Register, list and delete clients (portals).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Create and list accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Inspect signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a client; prints its client_id and (unless --public) its client_secret once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (a single-page or native app): no secret, PKCE only.
+        #[arg(long)]
+        public: bool,
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// ID token signing algorithm: RS256 (default) or ES256.
+        #[arg(long = "id-token-alg")]
+        id_token_alg: Option<String>,
+    },
+    List,
+    Delete {
+        client_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints its id.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email_verified: bool,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    server::startup::init_logging(&settings);
+    let result = match cli.command {
+        Command::Serve => match server::block_on(server::startup::serve(settings)) {
+            Ok(()) => return ExitCode::SUCCESS,
+            Err(e) => Err(CommandError::from(e)),
+        },
+        Command::Migrate => commands::migrate(&settings),
+        Command::Client(ClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            grant_types,
+            scopes,
+            id_token_alg,
+        }) => commands::client_create(
+            &settings,
+            NewClientArgs {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                grant_types,
+                scopes,
+                id_token_alg,
+            },
+        ),
+        Command::Client(ClientCommand::List) => commands::client_list(&settings),
+        Command::Client(ClientCommand::Delete { client_id }) => {
+            commands::client_delete(&settings, &client_id)
+        }
+        Command::User(UserCommand::Create { email, password, name, email_verified }) => server::block_on(
+            commands::user_create(&settings, AccountRegistration { email, password, name, email_verified }),
+        ),
+        Command::User(UserCommand::List) => commands::user_list(&settings),
+        Command::Keys(KeysCommand::List) => commands::keys_list(&settings),
+    };
+    match result {
+        Ok(value) => {
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("gatehouse: {error}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,117 @@
+//! The hosted sign-in in headless Chromium, step by step as the identifier-first guide tells a
+//! citizen: "Email address" → "Next" → "Verify it's you with a security method" → Password
+//! "Select" → "Verify with your password" → "Verify" → back at the portal with a code.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use testkit::Browser;
+
+use crate::support::{self, Backend, PASSWORD};
+
+/// A stand-in portal on loopback: answers every request so the browser can land on it.
+fn portal() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nportal");
+        }
+    });
+    format!("http://127.0.0.1:{port}/callback")
+}
+
+/// The input a visible label names: labels must be tied to their inputs.
+async fn field(c: &Client, label: &str) -> fantoccini::elements::Element {
+    let label = c.find(Locator::XPath(&format!("//label[normalize-space()=\"{label}\"]"))).await.unwrap();
+    let id = label.attr("for").await.unwrap().expect("label has a for attribute");
+    c.find(Locator::Id(&id)).await.unwrap()
+}
+
+async fn button(c: &Client, text: &str) -> fantoccini::elements::Element {
+    c.find(Locator::XPath(&format!("//button[normalize-space()=\"{text}\"]"))).await.unwrap()
+}
+
+async fn heading(c: &Client) -> String {
+    c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_signs_in_through_the_hosted_pages_as_the_guide_says() {
+    let gh = support::start(Backend::Sqlite).await;
+    let redirect_uri = portal();
+    let out = gh.cli_json(&["client", "create", "--name", "ATLCORE", "--redirect-uri", &redirect_uri]);
+    let client_id = out["client_id"].as_str().unwrap().to_owned();
+    let secret = out["client_secret"].as_str().unwrap().to_owned();
+    support::create_user(&gh, "oledivaladymae@gmail.com");
+    let (verifier, challenge) = testkit::pkce::pair();
+    let url = support::authorize_url(
+        &gh,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", &redirect_uri),
+            ("scope", "openid profile email"),
+            ("state", "guide-state"),
+            ("nonce", "guide-nonce"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&url).await.unwrap();
+    assert_eq!(heading(c).await, "Sign in");
+    // Step 2 with nothing typed: the guide's message.
+    button(c, "Next").await.click().await.unwrap();
+    assert!(c.source().await.unwrap().contains("This field cannot be left blank"));
+
+    // Steps 2–3: "Enter the email address", "Click Next".
+    field(c, "Email address").await.send_keys("oledivaladymae@gmail.com").await.unwrap();
+    field(c, "Keep me signed in").await.click().await.unwrap();
+    button(c, "Next").await.click().await.unwrap();
+
+    // Step 4: "Verify it's you with a security method": Password, Select.
+    assert_eq!(heading(c).await, "Verify it's you with a security method");
+    let row = c.find(Locator::XPath("//li[.//*[normalize-space()='Password']]")).await.unwrap();
+    row.find(Locator::XPath(".//button[normalize-space()='Select']")).await.unwrap().click().await.unwrap();
+
+    // Step 5: "Verify with your password", with "Forgot password?" and "Back to sign in".
+    assert_eq!(heading(c).await, "Verify with your password");
+    c.find(Locator::LinkText("Forgot password?")).await.unwrap();
+    c.find(Locator::LinkText("Back to sign in")).await.unwrap();
+    field(c, "Password").await.send_keys(PASSWORD).await.unwrap();
+    button(c, "Verify").await.click().await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let landed = loop {
+        let now = c.current_url().await.unwrap();
+        if now.as_str().starts_with(&redirect_uri) || Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(landed.as_str().starts_with(&redirect_uri), "ended at {landed}");
+    let code = support::query_param(landed.as_str(), "code").expect("a code at the portal");
+    assert_eq!(support::query_param(landed.as_str(), "state").as_deref(), Some("guide-state"));
+
+    let resp = reqwest::Client::new()
+        .post(format!("{}/token", gh.base_url))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "the portal exchanges the code");
+    browser.close().await;
+}

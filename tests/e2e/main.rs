@@ -1,0 +1,38 @@
+//! End-to-end tests of the `gatehouse` binary: each test starts the real server on a free port
+//! with its own database (a SQLite file, or a fresh database on a PostgreSQL server on
+//! loopback) and drives it over real HTTP, with the `openidconnect` crate as the relying party
+//! and headless Chromium for the hosted pages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is a failed test")]
+
+mod browser;
+mod cli;
+mod code_flow;
+mod errors;
+mod sessions;
+mod support;
+
+/// Generates one test per backend for each suite function `async fn name(gh: &Gatehouse)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let gh = $crate::support::start($crate::support::Backend::Sqlite).await;
+                    super::$name(&gh).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let gh = $crate::support::start($crate::support::Backend::Postgres).await;
+                    super::$name(&gh).await;
+                }
+            )*
+        }
+    };
+}
