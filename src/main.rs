@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use server::commands::{self, CommandError, NewClientArgs};
-use server::{AccountRegistration, Settings};
+use server::commands::{self, CommandError};
+use server::{AccountRegistration, ClientRegistration, Settings};
 
 #[derive(Parser)]
 #[command(name = "gatehouse", version, about = "An OpenID Connect provider for city portals")]
@@ -54,7 +54,7 @@ enum ClientCommand {
         scopes: Vec<String>,
         /// ID token signing algorithm: RS256 (default) or ES256.
         #[arg(long = "id-token-alg")]
-        id_token_alg: Option<String>,
+        id_token_signed_response_alg: Option<String>,
     },
     List,
     Delete {
@@ -103,17 +103,17 @@ fn main() -> ExitCode {
             public,
             grant_types,
             scopes,
-            id_token_alg,
+            id_token_signed_response_alg,
         }) => commands::client_create(
             &settings,
-            NewClientArgs {
+            ClientRegistration {
                 name,
                 redirect_uris,
                 post_logout_redirect_uris,
                 public,
                 grant_types,
                 scopes,
-                id_token_alg,
+                id_token_signed_response_alg,
             },
         ),
         Command::Client(ClientCommand::List) => commands::client_list(&settings),

@@ -26,21 +26,6 @@ fn good_request(gh: &Gatehouse, client: &TestClient, extra: &[(&str, &str)]) -> 
     (support::authorize_url(gh, &params), verifier)
 }
 
-async fn redeem(gh: &Gatehouse, client: &TestClient, code: &str, verifier: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}/token", gh.base_url))
-        .basic_auth(&client.id, client.secret.as_deref())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", client.redirect_uri.as_str()),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn code_for(gh: &Gatehouse, client: &TestClient, email: &str) -> (String, String) {
     support::create_user(gh, email);
     let (url, verifier) = good_request(gh, client, &[]);
@@ -106,7 +91,7 @@ async fn prompt_none_without_session_is_login_required(gh: &Gatehouse) {
 async fn replayed_code_is_invalid_grant_and_revokes_its_tokens(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
     let (code, verifier) = code_for(gh, &client, "replay@example.org").await;
-    let first = redeem(gh, &client, &code, &verifier).await;
+    let first = support::redeem(gh, &client, &code, &verifier).await;
     assert_eq!(first.status(), 200);
     let tokens: serde_json::Value = first.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
@@ -116,7 +101,7 @@ async fn replayed_code_is_invalid_grant_and_revokes_its_tokens(gh: &Gatehouse) {
     };
     assert_eq!(userinfo(access.clone()).await, 200);
 
-    let (status, error) = error_of(redeem(gh, &client, &code, &verifier).await).await;
+    let (status, error) = error_of(support::redeem(gh, &client, &code, &verifier).await).await;
     assert_eq!((status, error.as_str()), (400, "invalid_grant"));
     // RFC 6749 §4.1.2: the tokens issued from the replayed code are revoked.
     assert_eq!(userinfo(access).await, 401);
@@ -126,7 +111,7 @@ async fn wrong_verifier_is_invalid_grant(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
     let (code, _) = code_for(gh, &client, "verifier@example.org").await;
     let (other, _) = testkit::pkce::pair();
-    let (status, error) = error_of(redeem(gh, &client, &code, &other).await).await;
+    let (status, error) = error_of(support::redeem(gh, &client, &code, &other).await).await;
     assert_eq!((status, error.as_str()), (400, "invalid_grant"));
 }
 
@@ -134,7 +119,7 @@ async fn bad_client_secret_is_invalid_client_401(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
     let (code, verifier) = code_for(gh, &client, "secret@example.org").await;
     let wrong = TestClient { secret: Some("wrong".into()), ..client };
-    let resp = redeem(gh, &wrong, &code, &verifier).await;
+    let resp = support::redeem(gh, &wrong, &code, &verifier).await;
     assert_eq!(resp.status(), 401);
     assert!(resp.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     assert_eq!(resp.headers()["cache-control"], "no-store");

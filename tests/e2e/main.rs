@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod code_flow;
 mod errors;
+mod more_flows;
 mod sessions;
 mod support;
 

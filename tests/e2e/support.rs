@@ -198,3 +198,19 @@ pub fn authorize_url(gh: &Gatehouse, params: &[(&str, &str)]) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     format!("{}/authorize?{query}", gh.base_url)
 }
+
+/// Redeems a code at the token endpoint with HTTP Basic client authentication.
+pub async fn redeem(gh: &Gatehouse, client: &TestClient, code: &str, verifier: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/token", gh.base_url))
+        .basic_auth(&client.id, client.secret.as_deref())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+}

@@ -26,26 +26,7 @@ fn store_error(e: impl std::fmt::Display) -> CommandError {
     CommandError::Store(e.to_string())
 }
 
-pub struct NewClientArgs {
-    pub name: String,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub public: bool,
-    pub grant_types: Vec<String>,
-    pub scopes: Vec<String>,
-    pub id_token_alg: Option<String>,
-}
-
-pub fn client_create(settings: &Settings, args: NewClientArgs) -> Result<Value, CommandError> {
-    let registration = ClientRegistration {
-        name: args.name,
-        redirect_uris: args.redirect_uris,
-        post_logout_redirect_uris: args.post_logout_redirect_uris,
-        public: args.public,
-        grant_types: args.grant_types,
-        scopes: args.scopes,
-        id_token_signed_response_alg: args.id_token_alg,
-    };
+pub fn client_create(settings: &Settings, registration: ClientRegistration) -> Result<Value, CommandError> {
     // Validate before touching the database, so a typo changes nothing.
     let (client, secret) = oauth::client::register(registration, AppState::now())
         .map_err(|e| CommandError::Invalid(e.to_string()))?;

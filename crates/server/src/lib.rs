@@ -13,6 +13,7 @@ pub mod startup;
 mod state;
 
 pub use identity::AccountRegistration;
+pub use oauth::ClientRegistration;
 pub use settings::Settings;
 
 /// Runs a future on the actix runtime (what `serve` and the async commands need).

@@ -26,11 +26,21 @@ pub enum Failure {
     Page { status: StatusCode, title: String, message: String, back: Option<String> },
     /// Something broke inside; logged, never detailed to the client.
     Internal(Box<dyn std::error::Error + Send + Sync>),
+    /// The same, on an endpoint whose clients read JSON (token, userinfo).
+    InternalJson(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Failure {
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(e))
+    }
+
+    /// For endpoints whose clients read JSON: an internal failure answers `server_error` JSON.
+    pub fn in_json(self) -> Self {
+        match self {
+            Self::Internal(e) => Self::InternalJson(e),
+            other => other,
+        }
     }
 
     pub fn token(error: OAuthError) -> Self {
@@ -55,7 +65,7 @@ impl std::fmt::Display for Failure {
             Self::Token { error, .. } => write!(f, "token error: {}", error.code.as_str()),
             Self::Bearer(e) => write!(f, "bearer refused: {:?}", e.as_ref().map(|e| e.code.as_str())),
             Self::Page { title, .. } => write!(f, "page: {title}"),
-            Self::Internal(e) => write!(f, "internal error: {e}"),
+            Self::Internal(e) | Self::InternalJson(e) => write!(f, "internal error: {e}"),
         }
     }
 }
@@ -89,7 +99,7 @@ impl ResponseError for Failure {
             Self::Bearer(Some(e)) if e.code == ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Bearer(_) => StatusCode::UNAUTHORIZED,
             Self::Page { status, .. } => *status,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::InternalJson(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -130,14 +140,7 @@ impl ResponseError for Failure {
             }
             Self::Page { status, title, message, back } => page(*status, title, message, back.as_deref()),
             Self::Internal(e) => {
-                let mut chain = e.to_string();
-                let mut source = e.source();
-                while let Some(s) = source {
-                    chain.push_str(": ");
-                    chain.push_str(&s.to_string());
-                    source = s.source();
-                }
-                tracing::error!(error = %chain, "internal error");
+                log_chain(e.as_ref());
                 page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
@@ -145,8 +148,26 @@ impl ResponseError for Failure {
                     None,
                 )
             }
+            Self::InternalJson(e) => {
+                log_chain(e.as_ref());
+                oauth_json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &OAuthError::new(ErrorCode::ServerError, "the server could not complete the request"),
+                )
+            }
         }
     }
+}
+
+fn log_chain(e: &(dyn std::error::Error + 'static)) {
+    let mut chain = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    tracing::error!(error = %chain, "internal error");
 }
 
 fn page(status: StatusCode, title: &str, message: &str, back: Option<&str>) -> HttpResponse {

@@ -77,7 +77,9 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &str) -> Result<Htt
 }
 
 /// The hosted sign-in page, carrying this request back to `/authorize` once the citizen has
-/// signed in. `prompt=login` is dropped from the return trip: it has then been honoured.
+/// signed in. `prompt=login` and `max_age` are dropped from the return trip: the sign-in just
+/// made honours both, and judging them again would loop (`max_age=0` once the clock ticks).
+/// The ID token still carries `auth_time` (OIDC Core §3.1.2.1, max_age).
 fn sign_in_url(raw: &str, login_hint: Option<&str>) -> String {
     let mut back = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
@@ -86,7 +88,7 @@ fn sign_in_url(raw: &str, login_hint: Option<&str>) -> String {
             if !rest.is_empty() {
                 back.append_pair("prompt", &rest.join(" "));
             }
-        } else {
+        } else if key != "max_age" {
             back.append_pair(&key, &value);
         }
     }
@@ -120,7 +122,7 @@ mod tests {
 
     #[test]
     fn sign_in_url_drops_prompt_login_and_keeps_the_rest() {
-        let url = sign_in_url("client_id=c&prompt=login&state=a%20b", Some("ole@x.org"));
+        let url = sign_in_url("client_id=c&prompt=login&max_age=0&state=a%20b", Some("ole@x.org"));
         let query = url.strip_prefix("/signin?").unwrap();
         let pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();

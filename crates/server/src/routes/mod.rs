@@ -9,23 +9,29 @@ mod signin;
 mod token;
 mod userinfo;
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))
-        .route("/.well-known/openid-configuration", web::get().to(discovery::configuration))
-        .route(discovery::JWKS_PATH, web::get().to(discovery::jwks))
+        .service(cross_origin(
+            web::resource("/.well-known/openid-configuration").route(web::get().to(discovery::configuration)),
+        ))
+        .service(cross_origin(web::resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks))))
         .route("/static/gatehouse.css", web::get().to(discovery::stylesheet))
         .route(authorize::PATH, web::get().to(authorize::get))
         .route(authorize::PATH, web::post().to(authorize::post))
-        .service(web::resource(token::PATH).app_data(token::form_config()).route(web::post().to(token::post)))
-        .service(
+        .service(cross_origin(
+            web::resource(token::PATH).app_data(token::form_config()).route(web::post().to(token::post)),
+        ))
+        .service(cross_origin(
             web::resource(userinfo::PATH)
                 .app_data(userinfo::form_config())
                 .route(web::get().to(userinfo::get))
                 .route(web::post().to(userinfo::post)),
-        )
+        ))
         .service(
             web::scope("/signin")
                 .app_data(signin::form_config())
@@ -35,4 +41,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/password", web::post().to(signin::password)),
         )
         .route("/password/forgot", web::get().to(forgot::page));
+}
+
+/// Endpoints a browser-based public client calls from its own origin. They take no cookies
+/// (credentials travel in the Authorization header or the body), so any origin may call them.
+fn cross_origin(resource: actix_web::Resource) -> impl actix_web::dev::HttpServiceFactory {
+    resource
+        .route(web::method(actix_web::http::Method::OPTIONS).to(preflight))
+        .wrap(DefaultHeaders::new().add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")))
+}
+
+async fn preflight() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type"))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
 }

@@ -22,8 +22,11 @@ pub async fn post(
     state: web::Data<AppState>,
     form: web::Form<TokenParams>,
 ) -> Result<HttpResponse, Failure> {
-    let params = form.into_inner();
-    let presented = credentials(&req, &params)?;
+    exchange(&req, &state, form.into_inner()).await.map_err(Failure::in_json)
+}
+
+async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> Result<HttpResponse, Failure> {
+    let presented = credentials(req, &params)?;
     let used_basic = matches!(presented, PresentedCredentials::Basic { .. });
     let id = ClientId::from_stored(presented.client_id().to_owned());
     let client = state.db(move |s| s.find_client(&id)).await?;

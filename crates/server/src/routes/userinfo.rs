@@ -61,6 +61,10 @@ fn header_token(req: &HttpRequest) -> Result<Option<String>, Failure> {
 }
 
 async fn userinfo(state: &AppState, token: Option<String>) -> Result<HttpResponse, Failure> {
+    claims_for(state, token).await.map_err(Failure::in_json)
+}
+
+async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpResponse, Failure> {
     let token = token.ok_or(Failure::Bearer(None))?;
     let now = AppState::now();
     let keys = state.keys.clone();

@@ -1,0 +1,116 @@
+//! The messages gatehouse sends, in the wording of the citizens' guides ("Reset password",
+//! "Unlock account?", "Verify it's you"). Each is a text and an HTML askama template under
+//! `templates/`; the HTML ones are escaped, so a hostile address or link cannot inject markup.
+//!
+//! Subjects never carry the code or link: the `log` transport prints subjects.
+
+use askama::Template;
+
+use crate::{MailSettings, OutgoingMessage};
+
+/// What every message shows: who sends it, to whom, and where to get help.
+struct Common<'a> {
+    service_name: &'a str,
+    support_contact: &'a str,
+    to: &'a str,
+}
+
+/// A message whose action is a single-use link.
+struct LinkMail<'a> {
+    common: Common<'a>,
+    link: &'a str,
+    valid_for: String,
+}
+
+/// A message that carries a one-time code to type in.
+struct CodeMail<'a> {
+    common: Common<'a>,
+    code: &'a str,
+    valid_for: String,
+}
+
+macro_rules! template {
+    ($name:ident, $path:literal, $data:ident) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            m: &'a $data<'a>,
+        }
+    };
+}
+
+template!(PasswordResetText, "password_reset.txt", LinkMail);
+template!(PasswordResetHtml, "password_reset.html", LinkMail);
+template!(UnlockAccountText, "unlock_account.txt", LinkMail);
+template!(UnlockAccountHtml, "unlock_account.html", LinkMail);
+template!(VerifyEmailText, "verify_email.txt", LinkMail);
+template!(VerifyEmailHtml, "verify_email.html", LinkMail);
+template!(SignInCodeText, "sign_in_code.txt", CodeMail);
+template!(SignInCodeHtml, "sign_in_code.html", CodeMail);
+
+/// The reply to "Forgot password?": a "Reset password" link, single use (the guide: "The link
+/// expires in 1 hour").
+#[must_use]
+pub fn password_reset(settings: &MailSettings, to: &str, link: &str, valid_minutes: i64) -> OutgoingMessage {
+    let m = link_mail(settings, to, link, valid_minutes);
+    message(to, "Reset your password", &PasswordResetText { m: &m }, &PasswordResetHtml { m: &m })
+}
+
+/// The reply to "Unlock account?": an "Unlock account" link for an account locked after
+/// repeated failed sign-ins.
+#[must_use]
+pub fn unlock_account(settings: &MailSettings, to: &str, link: &str, valid_minutes: i64) -> OutgoingMessage {
+    let m = link_mail(settings, to, link, valid_minutes);
+    message(to, "Unlock your account", &UnlockAccountText { m: &m }, &UnlockAccountHtml { m: &m })
+}
+
+/// Proves the citizen owns the address: a "Verify email" link.
+#[must_use]
+pub fn verify_email(settings: &MailSettings, to: &str, link: &str, valid_minutes: i64) -> OutgoingMessage {
+    let m = link_mail(settings, to, link, valid_minutes);
+    message(to, "Verify your email address", &VerifyEmailText { m: &m }, &VerifyEmailHtml { m: &m })
+}
+
+/// The "Email" security method of the identifier-first guide ("a verification code will be
+/// sent to the email address"): the code, shown large, to type into the sign-in page.
+#[must_use]
+pub fn sign_in_code(settings: &MailSettings, to: &str, code: &str, valid_minutes: i64) -> OutgoingMessage {
+    let m = CodeMail { common: common(settings, to), code, valid_for: duration_words(valid_minutes) };
+    message(to, "Your sign-in code", &SignInCodeText { m: &m }, &SignInCodeHtml { m: &m })
+}
+
+fn common<'a>(settings: &'a MailSettings, to: &'a str) -> Common<'a> {
+    Common { service_name: &settings.service_name, support_contact: &settings.support_contact, to }
+}
+
+fn link_mail<'a>(settings: &'a MailSettings, to: &'a str, link: &'a str, valid_minutes: i64) -> LinkMail<'a> {
+    LinkMail { common: common(settings, to), link, valid_for: duration_words(valid_minutes) }
+}
+
+fn message(to: &str, subject: &str, text: &impl Template, html: &impl Template) -> OutgoingMessage {
+    OutgoingMessage { to: to.to_owned(), subject: subject.to_owned(), text: render(text), html: render(html) }
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "askama checks the templates at compile time; rendering into a String fails only \
+              if a value's Display fails, and these values are str and String"
+)]
+fn render(template: &impl Template) -> String {
+    template.render().expect("mail templates render")
+}
+
+/// `60` -> "1 hour", `90` -> "90 minutes", `1440` -> "24 hours": how citizens say it.
+fn duration_words(minutes: i64) -> String {
+    let minutes = minutes.max(1);
+    match (minutes % 60, minutes / 60) {
+        (0, 1) => "1 hour".to_owned(),
+        (0, hours) => format!("{hours} hours"),
+        _ if minutes == 1 => "1 minute".to_owned(),
+        _ => format!("{minutes} minutes"),
+    }
+}
+
+#[cfg(test)]
+#[path = "messages_tests.rs"]
+mod tests;
