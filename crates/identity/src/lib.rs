@@ -1,20 +1,37 @@
 //! Accounts and who is signed in: emails (the username), password hashing (argon2id on a
-//! bounded pool), the password policy, the password sign-in rule, and browser sign-in sessions.
-//! Later: lockout, one-time codes, profiles and the first-sign-in-method binding rule.
+//! bounded pool), the password rules (policy, common passwords, history), lockout, one-time
+//! codes (reset, unlock and verification links, typed sign-in codes), the password sign-in rule,
+//! and browser sign-in sessions. Later: profiles and the first-sign-in-method binding rule.
 //!
-//! Pure domain: no actix-web, no diesel. Storage is the [`AccountStore`] and [`SessionStore`]
-//! traits, implemented by the `store` crate.
+//! Pure domain: no actix-web, no diesel. Storage is the [`AccountStore`], [`SessionStore`],
+//! [`PasswordHistoryStore`], [`LockoutStore`] and [`OneTimeCodeStore`] traits, implemented by the
+//! `store` crate.
 
 mod account;
+mod codes;
+mod common;
+mod lockout;
+#[cfg(test)]
+mod memory;
 mod password;
 mod policy;
+mod redeem;
 mod registration;
+mod rules;
 mod sign_in;
 mod store;
 
 pub use account::{Account, AccountId, Email, EmailError, NewAccount};
+pub use codes::{
+    CodeKey, CodeKind, CodePolicy, NewOneTimeCode, Purpose, TypedCode, issue_link, issue_typed_code,
+};
+pub use lockout::{LockoutPolicy, LockoutState, LockoutStore, locked_message};
 pub use password::{Argon2Params, HashPool, PasswordError};
 pub use policy::{PasswordPolicy, PolicyViolation};
+pub use redeem::{Consume, OneTimeCode, OneTimeCodeStore, TypedAttempt, judge_link, judge_typed_code};
 pub use registration::{AccountRegistration, RegistrationError};
-pub use sign_in::{SignIn, sign_in_with_password};
-pub use store::{AccountStore, CreateAccount, NewSession, Session, SessionStore, StoreError};
+pub use rules::{MAX_HISTORY_DEPTH, PasswordHistoryStore, PasswordRules};
+pub use sign_in::{SignIn, SignInOutcome, sign_in_with_password, verify_sign_in};
+pub use store::{
+    AccountStore, CreateAccount, NewSession, RevocationStore, Session, SessionStore, StoreError,
+};

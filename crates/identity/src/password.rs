@@ -291,7 +291,8 @@ pub(crate) mod tests {
             let pool = pool.clone();
             async move {
                 let mut best = Duration::MAX;
-                for _ in 0..3 {
+                // The fastest of five, so other tests loading the cores do not decide the result.
+                for _ in 0..5 {
                     let t = Instant::now();
                     pool.verify("wrong".into(), phc.clone()).await;
                     best = best.min(t.elapsed());
@@ -302,8 +303,9 @@ pub(crate) mod tests {
         let real = fastest(Some(phc)).await;
         let missing = fastest(None).await;
         let garbage = fastest(Some("garbage".into())).await;
-        assert!(missing * 2 > real, "missing {missing:?} vs real {real:?}");
-        assert!(garbage * 2 > real, "garbage {garbage:?} vs real {real:?}");
+        // Skipping the dummy check is ~500× faster; a 4× margin catches that and not noise.
+        assert!(missing * 4 > real, "missing {missing:?} vs real {real:?}");
+        assert!(garbage * 4 > real, "garbage {garbage:?} vs real {real:?}");
     }
 
     #[tokio::test]
@@ -389,11 +391,16 @@ pub(crate) mod tests {
                 .await
             })
         };
+        // The blocker must hold the only thread before the waiter arrives, or they race for it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while started(&pool) != 1 {
+            assert!(Instant::now() < deadline, "blocker never started");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let waiter = {
             let pool = pool.clone();
             tokio::spawn(async move { pool.hash("x".into()).await })
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
         while pool.waiting() != 1 {
             assert!(Instant::now() < deadline, "waiter never queued");
             tokio::time::sleep(Duration::from_millis(5)).await;

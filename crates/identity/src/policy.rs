@@ -1,7 +1,8 @@
 //! The password policy citizens already know from the ATLCORE guide ("Reset your password",
 //! "Password requirements"): at least 8 characters, a lowercase letter, an uppercase letter, a
 //! number, no parts of the username. Every part is configurable. The guide's last rule, "none of
-//! your last 10 passwords", needs the stored history and lives with it.
+//! your last 10 passwords", needs the stored history and lives with it in
+//! [`PasswordRules`](crate::PasswordRules), as does the common-password check.
 
 use std::fmt;
 
@@ -40,11 +41,19 @@ impl Default for PasswordPolicy {
 /// One broken rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PolicyViolation {
-    TooShort { min: usize },
+    TooShort {
+        min: usize,
+    },
     NoLowercase,
     NoUppercase,
     NoDigit,
     ContainsUsernamePart,
+    /// Found in the shipped list of the most common passwords ([`PasswordRules`](crate::PasswordRules)).
+    Common,
+    /// The same as one of the account's last `depth` passwords ([`PasswordRules`](crate::PasswordRules)).
+    Reused {
+        depth: usize,
+    },
 }
 
 impl fmt::Display for PolicyViolation {
@@ -57,6 +66,9 @@ impl fmt::Display for PolicyViolation {
             Self::NoUppercase => f.write_str("Password must contain an uppercase letter."),
             Self::NoDigit => f.write_str("Password must contain a number."),
             Self::ContainsUsernamePart => f.write_str("Password must not contain parts of your username."),
+            Self::Common => f.write_str("Password is too common; choose one that is harder to guess."),
+            Self::Reused { depth: 1 } => f.write_str("Password must not be your current password."),
+            Self::Reused { depth } => write!(f, "Password must not be one of your last {depth} passwords."),
         }
     }
 }
@@ -266,6 +278,9 @@ mod tests {
         assert_eq!(TooShort { min: 8 }.to_string(), "Password must be at least 8 characters.");
         assert_eq!(TooShort { min: 1 }.to_string(), "Password must be at least 1 character.");
         assert_eq!(NoDigit.to_string(), "Password must contain a number.");
+        assert_eq!(Reused { depth: 10 }.to_string(), "Password must not be one of your last 10 passwords.");
+        assert_eq!(Reused { depth: 1 }.to_string(), "Password must not be your current password.");
+        assert!(Common.to_string().contains("too common"));
     }
 
     #[test]

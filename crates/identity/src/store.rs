@@ -60,3 +60,17 @@ pub trait SessionStore {
     /// Ends a session (sign-out, `prompt=login` replacing it). Ending an unknown one is not an error.
     fn delete_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
 }
+
+/// Ending everything an account has open: after a password reset or change, or a deletion.
+pub trait RevocationStore {
+    /// Ends every session of the account except `keep` (the one making the change, if any),
+    /// and marks every token issued to the account up to `now` as revoked. One transaction.
+    fn revoke_account_access(
+        &self,
+        account: &AccountId,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// When the account's tokens were last revoked: a token issued at or before it is inactive.
+    fn tokens_revoked_at(&self, account: &AccountId) -> Result<Option<i64>, StoreError>;
+}

@@ -16,9 +16,11 @@ mod error;
 mod mailer;
 mod mask;
 pub mod messages;
+pub mod outbox;
 mod settings;
 
 pub use error::MailError;
 pub use mailer::{Mailer, OutgoingMessage};
 pub use mask::mask_email;
+pub use outbox::{Outbox, OutboxError, QueuedMessage};
 pub use settings::MailSettings;
