@@ -10,6 +10,7 @@ mod cli;
 mod code_flow;
 mod errors;
 mod more_flows;
+mod self_service;
 mod sessions;
 mod support;
 

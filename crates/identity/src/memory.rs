@@ -98,6 +98,11 @@ impl OneTimeCodeStore for MemoryStore {
         Ok(outcome)
     }
 
+    fn peek_link(&self, hash: &TokenHash, purpose: Purpose, now: i64) -> Result<Consume, StoreError> {
+        let t = self.tables();
+        Ok(judge_link(t.codes.iter().find(|c| &c.code_hash == hash), purpose, now))
+    }
+
     fn attempt_typed_code(
         &self,
         account: &AccountId,

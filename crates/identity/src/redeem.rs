@@ -146,6 +146,11 @@ pub trait OneTimeCodeStore {
     /// apart.
     fn consume_link(&self, hash: &TokenHash, purpose: Purpose, now: i64) -> Result<Consume, StoreError>;
 
+    /// What [`consume_link`](Self::consume_link) would answer, without using the link: a page
+    /// shows its form (and checks the new password against the rules) before the link is spent.
+    /// A read, by [`judge_link`].
+    fn peek_link(&self, hash: &TokenHash, purpose: Purpose, now: i64) -> Result<Consume, StoreError>;
+
     /// One attempt at `account`'s typed code for `purpose`, by [`judge_typed_code`]. Counting the
     /// try and marking the code used are one atomic step — `UPDATE … SET tries = tries + 1,
     /// used_at = CASE WHEN code_hash = ? THEN now END WHERE account_id = ? AND purpose = ? AND

@@ -33,20 +33,23 @@ pub struct ErrorPage<'a> {
 #[template(path = "signin_email.html")]
 pub struct SignInEmail<'a> {
     pub csrf: &'a str,
+    pub unlock: &'a str,
     pub continue_to: &'a str,
     pub email: &'a str,
     pub keep: bool,
     pub error: Option<&'a str>,
 }
 
-/// Step 4: "Verify it's you with a security method". The Email code method joins this list
-/// with the self-service work.
+/// Step 4: "Verify it's you with a security method": Email (masked) and Password, each with
+/// "Select".
 #[derive(Template)]
 #[template(path = "signin_method.html")]
 pub struct SignInMethod<'a> {
     pub csrf: &'a str,
     pub continue_to: &'a str,
     pub email: &'a str,
+    /// The email as the guide shows it: `o***e@gmail.com`.
+    pub masked: &'a str,
     pub keep: bool,
     pub back: &'a str,
 }
@@ -68,4 +71,79 @@ pub struct SignInPassword<'a> {
 #[template(path = "signed_in.html")]
 pub struct SignedIn<'a> {
     pub email: &'a str,
+}
+
+/// A page that only informs: a title, some lines, and where to go next.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct Message<'a> {
+    pub title: &'a str,
+    pub lines: &'a [&'a str],
+    pub link: Option<(&'a str, &'a str)>,
+}
+
+/// "Email sent!" with the junk-folder hint (first-edition guide, steps 9–10). Shown whether or
+/// not the address has an account.
+#[derive(Template)]
+#[template(path = "email_sent.html")]
+pub struct EmailSent<'a> {
+    pub email: &'a str,
+    /// "resetting your password", "unlocking your account".
+    pub purpose: &'a str,
+    pub back: &'a str,
+}
+
+/// "Reset your password" → "Reset via Email" (first edition), or "Get a verification email" →
+/// "Send me an email" when the email is already known (identifier-first guide).
+#[derive(Template)]
+#[template(path = "forgot.html")]
+pub struct Forgot<'a> {
+    pub csrf: &'a str,
+    pub continue_to: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub back: &'a str,
+}
+
+/// "Reset your password": the rules, "New password", "Repeat password" (steps 12–15).
+#[derive(Template)]
+#[template(path = "reset.html")]
+pub struct Reset<'a> {
+    pub csrf: &'a str,
+    pub token: &'a str,
+    pub rules: &'a [String],
+    pub errors: &'a [String],
+}
+
+/// "Unlock account?": the email to send an unlock link to.
+#[derive(Template)]
+#[template(path = "unlock.html")]
+pub struct Unlock<'a> {
+    pub csrf: &'a str,
+    pub continue_to: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub back: &'a str,
+}
+
+/// The unlock link's page: a button, so a mail scanner fetching the link unlocks nothing.
+#[derive(Template)]
+#[template(path = "unlock_confirm.html")]
+pub struct UnlockConfirm<'a> {
+    pub csrf: &'a str,
+    pub token: &'a str,
+}
+
+/// The emailed-code step: "Verification code", "Verify", "Resend code".
+#[derive(Template)]
+#[template(path = "signin_code.html")]
+pub struct SignInCode<'a> {
+    pub csrf: &'a str,
+    pub continue_to: &'a str,
+    pub email: &'a str,
+    pub masked: &'a str,
+    pub keep: bool,
+    pub minutes: i64,
+    pub error: Option<&'a str>,
+    pub back: &'a str,
 }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
-use identity::{Argon2Params, PasswordPolicy};
+use identity::{Argon2Params, CodePolicy, LockoutPolicy, PasswordPolicy, PasswordRules};
+use mail::MailSettings;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -27,6 +28,9 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub passwords: PasswordSettings,
+    pub accounts: AccountSettings,
+    /// Outgoing mail. `file_dir` empty means `<data_dir>/mail`.
+    pub mail: MailSettings,
     pub log: LogSettings,
 }
 
@@ -68,7 +72,7 @@ pub struct SessionSettings {
     pub persistent_ttl: i64,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordSettings {
     /// argon2id cost; defaults are OWASP's (19 MiB, 2 passes, 1 lane).
@@ -76,6 +80,19 @@ pub struct PasswordSettings {
     /// Threads that hash passwords; at most this many hashes run at once. 0 = one per core.
     pub hash_threads: usize,
     pub policy: PasswordPolicy,
+    /// A new password may be none of the account's last N (argon2 history; at most 24).
+    pub history_depth: usize,
+    /// Refuse the most common passwords (a shipped list of 10,000).
+    pub reject_common: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountSettings {
+    /// Failed verifications that lock an account, and for how long.
+    pub lockout: LockoutPolicy,
+    /// Lifetimes of emailed links and typed codes.
+    pub codes: CodePolicy,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -99,6 +116,8 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             sessions: SessionSettings::default(),
             passwords: PasswordSettings::default(),
+            accounts: AccountSettings::default(),
+            mail: MailSettings { file_dir: PathBuf::new(), ..MailSettings::default() },
             log: LogSettings::default(),
         }
     }
@@ -125,6 +144,19 @@ impl Default for TokenSettings {
 impl Default for SessionSettings {
     fn default() -> Self {
         Self { ttl: 12 * 3600, persistent_ttl: 30 * 24 * 3600 }
+    }
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        let rules = PasswordRules::default();
+        Self {
+            argon2: Argon2Params::default(),
+            hash_threads: 0,
+            policy: rules.policy,
+            history_depth: rules.history_depth,
+            reject_common: rules.reject_common,
+        }
     }
 }
 
@@ -163,7 +195,10 @@ impl Settings {
             .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.len() > ENV_PREFIX.len())
             .collect();
         figment = figment.merge(env_provider(vars));
-        let settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        let mut settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        if settings.mail.file_dir.as_os_str().is_empty() {
+            settings.mail.file_dir = settings.data_dir.join("mail");
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -197,6 +232,26 @@ impl Settings {
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1".into()));
         }
+        self.mail.validate().map_err(|e| match e {
+            mail::MailError::Settings { key, message } => SettingsError::Invalid { key: key.into(), message },
+            other => invalid("mail", other.to_string()),
+        })?;
+        let codes = &self.accounts.codes;
+        for (key, value) in [
+            ("accounts.codes.reset_link_secs", codes.reset_link_secs),
+            ("accounts.codes.unlock_link_secs", codes.unlock_link_secs),
+            ("accounts.codes.verify_email_link_secs", codes.verify_email_link_secs),
+            ("accounts.codes.typed_code_secs", codes.typed_code_secs),
+            ("accounts.lockout.window_secs", self.accounts.lockout.window_secs),
+            ("accounts.lockout.cooldown_secs", self.accounts.lockout.cooldown_secs),
+        ] {
+            if value <= 0 {
+                return Err(invalid(key, format!("must be a positive number of seconds, not {value}")));
+            }
+        }
+        if codes.typed_code_max_tries == 0 {
+            return Err(invalid("accounts.codes.typed_code_max_tries", "must be at least 1".into()));
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", format!("use text or json, not \"{}\"", self.log.format)));
         }
@@ -206,6 +261,14 @@ impl Settings {
     /// The issuer without a trailing slash, for building endpoint URLs.
     pub fn issuer_base(&self) -> &str {
         self.issuer.trim_end_matches('/')
+    }
+
+    pub fn password_rules(&self) -> PasswordRules {
+        PasswordRules {
+            policy: self.passwords.policy.clone(),
+            history_depth: self.passwords.history_depth,
+            reject_common: self.passwords.reject_common,
+        }
     }
 
     pub fn hash_threads(&self) -> usize {
@@ -373,8 +436,8 @@ mod tests {
     fn shipped_config_matches_the_defaults_key_for_key() {
         let from_file = Settings::load(Some(&shipped()), env(&[])).unwrap();
         let file_json = serde_json::to_value(&from_file).unwrap();
-        let defaults = serde_json::to_value(Settings::default()).unwrap();
-        assert_eq!(file_json, defaults, "config/gatehouse.toml and Settings::default() differ");
+        let defaults = serde_json::to_value(Settings::load(None, env(&[])).unwrap()).unwrap();
+        assert_eq!(file_json, defaults, "config/gatehouse.toml and the defaults differ");
 
         let text = std::fs::read_to_string(shipped()).unwrap();
         let table = {

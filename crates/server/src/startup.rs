@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
-use identity::HashPool;
+use identity::{CodeKey, HashPool};
+use mail::Mailer;
 use store::Store;
 use tokens::{Algorithm, KeySet, MasterKey};
 
@@ -27,6 +28,8 @@ pub enum StartError {
     MasterKeyFile { path: String, message: String },
     #[error("setting passwords.argon2: {0}")]
     Passwords(#[from] identity::PasswordError),
+    #[error("{0}")]
+    Mail(#[from] mail::MailError),
     #[error("cannot listen on {bind}: {message}")]
     Bind { bind: String, message: String },
 }
@@ -92,6 +95,10 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     Ok(AppState {
         discovery: routes::discovery::document(&settings).into(),
         csrf: Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1"))),
+        mailer: Mailer::from_settings(&settings.mail)?,
+        outbox_waker: Arc::new(tokio::sync::Notify::new()),
+        code_key: Arc::new(CodeKey::from_master(&master)),
+        password_rules: Arc::new(settings.password_rules()),
         token_settings: Arc::new(token_settings),
         settings,
         store,
@@ -103,6 +110,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
 pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let bind = settings.bind.clone();
     let state = build_state(settings).await?;
+    actix_web::rt::spawn(crate::flows::outbox::run(state.clone()));
     let server = HttpServer::new({
         let state = state.clone();
         move || {

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use identity::HashPool;
+use identity::{CodeKey, HashPool, PasswordRules};
+use mail::Mailer;
 use store::Store;
 use tokens::KeySet;
+use tokio::sync::Notify;
 
 use crate::http::csrf::CsrfKey;
 use crate::http::error::Failure;
@@ -22,6 +24,12 @@ pub struct AppState {
     pub token_settings: Arc<oauth::TokenSettings>,
     /// `/.well-known/openid-configuration`, rendered at start.
     pub discovery: Arc<str>,
+    pub mailer: Mailer,
+    /// Wakes the outbox worker when a request has queued mail.
+    pub outbox_waker: Arc<Notify>,
+    /// HMAC key for typed codes, derived from the master key.
+    pub code_key: Arc<CodeKey>,
+    pub password_rules: Arc<PasswordRules>,
 }
 
 impl AppState {

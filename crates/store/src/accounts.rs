@@ -1,14 +1,17 @@
-//! Accounts and browser sessions (`identity::AccountStore`, `identity::SessionStore`).
+//! Accounts, their password history and browser sessions (`identity::AccountStore`,
+//! `identity::PasswordHistoryStore`, `identity::SessionStore`, `identity::RevocationStore`).
 
 use diesel::prelude::*;
 use identity::{
-    Account, AccountId, AccountStore, CreateAccount, Email, NewAccount, NewSession, Session, SessionStore,
+    Account, AccountId, AccountStore, CreateAccount, Email, NewAccount, NewSession, PasswordHistoryStore,
+    RevocationStore, Session, SessionStore,
 };
 use tokens::TokenHash;
 
 use crate::Store;
+use crate::conn::DbConnection;
 use crate::error::{StoreError, list_from_json, list_to_json};
-use crate::schema::{accounts, sessions};
+use crate::schema::{accounts, password_history, sessions};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
@@ -63,8 +66,15 @@ impl AccountStore for Store {
     fn create_account(&self, account: &NewAccount) -> Result<CreateAccount, identity::StoreError> {
         let row = AccountRow::from(account);
         // No pre-check: under a race both would pass it. The unique index decides, and its
-        // violation rolls this transaction back.
-        match self.transaction(|c| Ok(diesel::insert_into(accounts::table).values(&row).execute(c)?)) {
+        // violation rolls this transaction back. The first password starts the history.
+        let created = self.transaction(|c| {
+            diesel::insert_into(accounts::table).values(&row).execute(c)?;
+            if let Some(hash) = &row.password_hash {
+                add_to_history(c, &row.id, hash, row.created_at)?;
+            }
+            Ok(())
+        });
+        match created {
             Ok(_) => Ok(CreateAccount::Created(row.into())),
             Err(e) if e.is_unique_violation(&["accounts_email_key", "accounts.email"]) => {
                 Ok(CreateAccount::EmailTaken)
@@ -171,5 +181,120 @@ impl SessionStore for Store {
                 .execute(c)?)
         })?;
         Ok(())
+    }
+}
+
+fn add_to_history(c: &mut DbConnection, account: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+    diesel::insert_into(password_history::table)
+        .values((
+            password_history::account_id.eq(account),
+            password_history::password_hash.eq(hash),
+            password_history::created_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Newest first; the autoincremented id orders entries written in the same second.
+fn newest_first() -> (
+    diesel::helper_types::Desc<password_history::created_at>,
+    diesel::helper_types::Desc<password_history::id>,
+) {
+    (password_history::created_at.desc(), password_history::id.desc())
+}
+
+impl PasswordHistoryStore for Store {
+    fn password_history(
+        &self,
+        account: &AccountId,
+        limit: usize,
+    ) -> Result<Vec<String>, identity::StoreError> {
+        let id = account.as_str();
+        Ok(self.transaction(|c| {
+            let current: Option<Option<String>> =
+                accounts::table.find(id).select(accounts::password_hash).first(c).optional()?;
+            if current.flatten().is_none() {
+                return Ok(Vec::new());
+            }
+            Ok(password_history::table
+                .filter(password_history::account_id.eq(id))
+                .order(newest_first())
+                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                .select(password_history::password_hash)
+                .load(c)?)
+        })?)
+    }
+
+    fn change_password(
+        &self,
+        account: &AccountId,
+        password_hash: &str,
+        keep: usize,
+        now: i64,
+    ) -> Result<(), identity::StoreError> {
+        let id = account.as_str();
+        self.transaction(|c| {
+            let changed = diesel::update(accounts::table.find(id))
+                .set((accounts::password_hash.eq(password_hash), accounts::updated_at.eq(now)))
+                .execute(c)?;
+            if changed == 0 {
+                return Ok(());
+            }
+            add_to_history(c, id, password_hash, now)?;
+            let beyond: Vec<i64> = password_history::table
+                .filter(password_history::account_id.eq(id))
+                .order(newest_first())
+                .select(password_history::id)
+                .load::<i64>(c)?
+                .into_iter()
+                .skip(keep)
+                .collect();
+            if !beyond.is_empty() {
+                diesel::delete(password_history::table.filter(password_history::id.eq_any(beyond)))
+                    .execute(c)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+impl RevocationStore for Store {
+    /// `tokens_revoked_at` only moves forward: a revocation stamped earlier (a node whose clock
+    /// lags) never un-revokes tokens a later one revoked.
+    fn revoke_account_access(
+        &self,
+        account: &AccountId,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<(), identity::StoreError> {
+        let id = account.as_str();
+        self.transaction(|c| {
+            diesel::update(
+                accounts::table
+                    .find(id)
+                    .filter(accounts::tokens_revoked_at.is_null().or(accounts::tokens_revoked_at.lt(now))),
+            )
+            .set(accounts::tokens_revoked_at.eq(now))
+            .execute(c)?;
+            let theirs = sessions::table.filter(sessions::account_id.eq(id));
+            match keep {
+                Some(keep) => diesel::delete(theirs.filter(sessions::id.ne(keep))).execute(c)?,
+                None => diesel::delete(theirs).execute(c)?,
+            };
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    fn tokens_revoked_at(&self, account: &AccountId) -> Result<Option<i64>, identity::StoreError> {
+        let at = self.transaction(|c| {
+            Ok(accounts::table
+                .find(account.as_str())
+                .select(accounts::tokens_revoked_at)
+                .first::<Option<i64>>(c)
+                .optional()?)
+        })?;
+        Ok(at.flatten())
     }
 }

@@ -15,13 +15,16 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
-    /// A stored list column does not hold a JSON list of strings.
+    /// A stored JSON column (a list of strings, an outbox message) does not parse.
     #[error("malformed {column} in the database: {source}")]
     Malformed {
         column: &'static str,
         #[source]
         source: serde_json::Error,
     },
+    /// A stored name column (a code's purpose or kind) holds a name this version does not know.
+    #[error("unknown {column} {value:?} in the database")]
+    UnknownName { column: &'static str, value: String },
 }
 
 impl StoreError {
@@ -53,6 +56,12 @@ impl From<StoreError> for identity::StoreError {
 impl From<StoreError> for oauth::StoreError {
     fn from(e: StoreError) -> Self {
         oauth::StoreError(Box::new(e))
+    }
+}
+
+impl From<StoreError> for mail::OutboxError {
+    fn from(e: StoreError) -> Self {
+        mail::OutboxError(Box::new(e))
     }
 }
 

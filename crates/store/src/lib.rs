@@ -1,9 +1,11 @@
 //! gatehouse's storage: the only crate that knows diesel. It owns the schema, the migrations
 //! (`migrations/sqlite`, `migrations/postgres`, embedded in the binary) and a pooled connection
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
-//! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore}`,
-//! `oauth::{ClientStore, CodeStore, GrantStore}`) on [`Store`]. Each trait method is one
-//! transaction. It depends on the domain crates and never on `server` or actix-web.
+//! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
+//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore}`, `oauth::{ClientStore, CodeStore,
+//! GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
+//! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
+//! never on `server` or actix-web.
 //!
 //! Both backends run the same queries through a `diesel::MultiConnection`, so the schema uses
 //! only the SQL types they share: text, 64-bit integers (times in unix seconds), bytes and
@@ -15,6 +17,9 @@ mod codes;
 mod conn;
 mod error;
 mod keys;
+mod lockouts;
+mod one_time_codes;
+mod outbox;
 mod schema;
 
 use std::path::Path;
@@ -22,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use r2d2::{CustomizeConnection, ManageConnection};
 
@@ -146,6 +151,38 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut conn = self.pool.get()?;
         DbConnection::transaction(&mut conn, f)
+    }
+
+    /// Like [`transaction`](Self::transaction), for a read-modify-write that must not lose
+    /// updates. On SQLite it begins `IMMEDIATE`: the write lock is taken (waiting up to
+    /// `busy_timeout`) before the first read, so such transactions run one at a time and cannot
+    /// fail with `SQLITE_BUSY` half-way. On PostgreSQL it is a plain transaction, and `f` locks
+    /// the rows it reads (`SELECT … FOR UPDATE`).
+    fn write_transaction<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        use diesel::connection::TransactionManager;
+        type Manager = <DbConnection as Connection>::TransactionManager;
+        let mut pooled = self.pool.get()?;
+        let conn: &mut DbConnection = &mut pooled;
+        // The derived MultiConnection transaction manager delegates to the variant's own, so a
+        // transaction begun on the inner connection is committed or rolled back through `conn`.
+        match conn {
+            DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+            DbConnection::Postgresql(_) => Manager::begin_transaction(conn)?,
+        }
+        // What `TransactionManager::transaction` does after its begin.
+        match f(conn) {
+            Ok(value) => {
+                Manager::commit_transaction(conn)?;
+                Ok(value)
+            }
+            Err(error) => match Manager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                Err(rollback) => Err(rollback.into()),
+            },
+        }
     }
 }
 

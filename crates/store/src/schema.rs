@@ -22,6 +22,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        tokens_revoked_at -> Nullable<BigInt>,
     }
 }
 
@@ -79,7 +80,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lockouts (account_id) {
+        account_id -> Text,
+        failures -> Integer,
+        window_started_at -> Nullable<BigInt>,
+        locked_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    one_time_codes (code_hash) {
+        code_hash -> Text,
+        account_id -> Text,
+        purpose -> Text,
+        kind -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        tries -> Integer,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    password_history (id) {
+        id -> BigInt,
+        account_id -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        recipient -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(lockouts -> accounts (account_id));
+diesel::joinable!(one_time_codes -> accounts (account_id));
+diesel::joinable!(password_history -> accounts (account_id));
 diesel::joinable!(codes -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -88,5 +138,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     clients,
     codes,
-    revoked_grants
+    revoked_grants,
+    lockouts,
+    one_time_codes,
+    password_history,
+    outbox
 );

@@ -1,7 +1,7 @@
 //! Test support for gatehouse's black-box and store tests: a fresh PostgreSQL database per test
 //! ([`fresh_database_url`]), a fresh SQLite file ([`fresh_sqlite_url`]), the real `gatehouse`
 //! binary on a free loopback port ([`Gatehouse`]), headless Chromium through chromedriver
-//! ([`Browser`]) and PKCE pairs ([`pkce`]).
+//! ([`Browser`]), an in-process SMTP sink ([`SmtpSink`]) and PKCE pairs ([`pkce`]).
 //!
 //! It depends on no gatehouse crate: it drives the binary from outside, as a relying party and
 //! an operator would. Every server it starts listens on 127.0.0.1 only and is stopped by this
@@ -18,11 +18,13 @@ mod browser;
 mod gatehouse;
 pub mod pkce;
 mod postgres;
+mod smtp;
 
 pub use browser::{Browser, wait_for_url_prefix};
 pub use fantoccini;
 pub use gatehouse::{Gatehouse, GatehouseBuilder, fresh_sqlite_url};
 pub use postgres::{POSTGRES_URL_ENV, fresh_database_url, psql};
+pub use smtp::{ReceivedMail, SmtpSink};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago, never the same one twice in a process
 /// (the OS may hand a just-released port out again before the server that wanted it binds it).

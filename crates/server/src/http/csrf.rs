@@ -49,3 +49,43 @@ mod tests {
         assert!(!CsrfKey::new(&[8; 32]).verify("cookie-a", &token));
     }
 }
+
+/// Helpers for the hosted forms: a page gets the token for the browser's CSRF cookie (setting
+/// the cookie when the browser has none); a POST checks it.
+pub mod forms {
+    use actix_web::HttpRequest;
+    use actix_web::cookie::Cookie;
+    use actix_web::http::StatusCode;
+
+    use crate::http::cookies;
+    use crate::http::error::Failure;
+    use crate::state::AppState;
+
+    /// The token to put in a form, and the cookie to set if the browser had none.
+    pub fn issue(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'static>>) {
+        match cookies::value(req, cookies::CSRF) {
+            Some(value) => (state.csrf.token_for(&value), None),
+            None => {
+                let value = super::new_cookie_value();
+                let token = state.csrf.token_for(&value);
+                (token, Some(cookies::build(cookies::CSRF, value, state.secure_cookies(), None)))
+            }
+        }
+    }
+
+    /// Refuses a form whose token does not match the browser's cookie, with a page that leads
+    /// back to `back`.
+    pub fn check(req: &HttpRequest, state: &AppState, token: &str, back: String) -> Result<(), Failure> {
+        let valid =
+            cookies::value(req, cookies::CSRF).is_some_and(|cookie| state.csrf.verify(&cookie, token));
+        if valid {
+            return Ok(());
+        }
+        Err(Failure::page(
+            StatusCode::FORBIDDEN,
+            "This page has expired",
+            "For your security, the page expired. Please start again.",
+        )
+        .with_back(back))
+    }
+}

@@ -1,21 +1,82 @@
-//! "Forgot password?" Until emailed reset links exist, the page says how to get help, as the
-//! guides do, instead of leading nowhere.
+//! "Forgot password?" (both ATLCORE guides): ask for the email ("Reset your password" →
+//! "Reset via Email"), or confirm the one already typed ("Get a verification email" → "Send
+//! me an email"); then "Email sent!" whether or not the address has an account.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use askama::Template;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 
+use crate::flows;
+use crate::flows::mail::Link;
+use crate::http::csrf;
+use crate::http::error::Failure;
 use crate::pages;
-use crate::routes::signin::{ContinueQuery, back_to_sign_in};
+use crate::routes::signin::{BLANK, ContinueQuery, back_to_sign_in, render, safe_continue};
+use crate::state::AppState;
 
-pub async fn page(query: web::Query<ContinueQuery>) -> HttpResponse {
-    let back = back_to_sign_in(query.continue_to());
-    let body = pages::ErrorPage {
-        title: "Reset your password",
-        message: "To reset your password, contact ATL311.com or 404-546-0311 to create a case.",
-        back: Some(&back),
+#[derive(Deserialize)]
+pub struct EmailForm {
+    csrf: String,
+    #[serde(rename = "continue", default)]
+    continue_to: String,
+    #[serde(default)]
+    email: String,
+}
+
+impl EmailForm {
+    pub fn continue_to(&self) -> &str {
+        safe_continue(Some(&self.continue_to))
     }
-    .render()
-    .unwrap_or_default();
-    pages::html(HttpResponse::build(StatusCode::OK), body)
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ContinueQuery>,
+) -> Result<HttpResponse, Failure> {
+    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let back = back_to_sign_in(query.continue_to());
+    let page = pages::Forgot {
+        csrf: &token,
+        continue_to: query.continue_to(),
+        email: query.email(),
+        error: None,
+        back: &back,
+    };
+    let mut builder = HttpResponse::Ok();
+    if let Some(cookie) = cookie {
+        builder.cookie(cookie);
+    }
+    render(builder, &page)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, Failure> {
+    let back = back_to_sign_in(form.continue_to());
+    csrf::forms::check(&req, &state, &form.csrf, back.clone())?;
+    let email = form.email.trim();
+    if email.is_empty() {
+        let page = pages::Forgot {
+            csrf: &form.csrf,
+            continue_to: form.continue_to(),
+            email: "",
+            error: Some(BLANK),
+            back: &back,
+        };
+        return render(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY), &page);
+    }
+    let (background, address) = (state.get_ref().clone(), email.to_owned());
+    flows::mail::in_background(async move {
+        flows::mail::send_link(&background, &address, Link::PasswordReset).await
+    });
+    render(HttpResponse::Ok(), &pages::EmailSent { email, purpose: "resetting your password", back: &back })
 }

@@ -5,8 +5,10 @@ mod authorize;
 pub mod discovery;
 mod forgot;
 mod health;
+mod reset;
 mod signin;
 mod token;
+mod unlock;
 mod userinfo;
 
 use actix_web::http::header;
@@ -38,9 +40,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(signin::email_page))
                 .route("/identify", web::post().to(signin::identify))
                 .route("/method", web::post().to(signin::method))
-                .route("/password", web::post().to(signin::password)),
+                .route("/password", web::post().to(signin::password::submit))
+                .route("/code", web::post().to(signin::code::submit)),
         )
-        .route("/password/forgot", web::get().to(forgot::page));
+        .service(
+            web::scope("/password")
+                .app_data(signin::form_config())
+                .route("/forgot", web::get().to(forgot::page))
+                .route("/forgot", web::post().to(forgot::submit))
+                .route("/reset", web::get().to(reset::page))
+                .route("/reset", web::post().to(reset::submit)),
+        )
+        .service(
+            web::scope("/unlock")
+                .app_data(signin::form_config())
+                .route("", web::get().to(unlock::page))
+                .route("", web::post().to(unlock::submit))
+                .route("/confirm", web::get().to(unlock::confirm_page))
+                .route("/confirm", web::post().to(unlock::confirm)),
+        );
 }
 
 /// Endpoints a browser-based public client calls from its own origin. They take no cookies

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{AccountId, AccountStore};
+use identity::{AccountId, AccountStore, RevocationStore};
 use oauth::{BearerError, OAuthError, Profile, Scopes};
 use serde::Deserialize;
 
@@ -88,10 +88,15 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
         ))));
     }
     let id = AccountId::from_stored(claims.sub.clone());
-    let account = state
-        .db(move |s| s.find_account(&id))
-        .await?
+    let (account, revoked_at) = state
+        .db(move |s| Ok::<_, identity::StoreError>((s.find_account(&id)?, s.tokens_revoked_at(&id)?)))
+        .await?;
+    let account = account
         .ok_or_else(|| Failure::Bearer(Some(OAuthError::invalid_token("the account no longer exists"))))?;
+    // A password reset revokes every token issued to the account up to that moment.
+    if revoked_at.is_some_and(|at| claims.iat <= at) {
+        return Err(Failure::Bearer(Some(OAuthError::invalid_token("the token has been revoked"))));
+    }
     let profile = Profile {
         sub: account.id.as_str().to_owned(),
         name: account.name,

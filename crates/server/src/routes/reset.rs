@@ -1,0 +1,143 @@
+//! The "Reset password" link (first-edition guide, steps 12–15): the rules, "New password",
+//! "Repeat password". The link is only looked at until the new password passes every rule, then
+//! spent; success ends every session of the account and revokes its tokens, and lifts a lockout.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use identity::{Consume, LockoutStore, OneTimeCodeStore, PasswordHistoryStore, Purpose, RevocationStore};
+use serde::Deserialize;
+use tokens::TokenHash;
+
+use crate::http::csrf;
+use crate::http::error::Failure;
+use crate::pages;
+use crate::routes::signin::render;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, Failure> {
+    let now = AppState::now();
+    let hash = TokenHash::of(&query.token);
+    if !matches!(
+        state.db(move |s| s.peek_link(&hash, Purpose::PasswordReset, now)).await?,
+        Consume::Accepted { .. }
+    ) {
+        return link_spent();
+    }
+    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let mut builder = HttpResponse::Ok();
+    if let Some(cookie) = cookie {
+        builder.cookie(cookie);
+    }
+    form_page(builder, &state, &token, &query.token, &[])
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, Failure> {
+    let back = format!("/password/reset?token={}", form.token);
+    csrf::forms::check(&req, &state, &form.csrf, back)?;
+    let now = AppState::now();
+    let hash = TokenHash::of(&form.token);
+    let peek = hash.clone();
+    let Consume::Accepted { account_id } =
+        state.db(move |s| s.peek_link(&peek, Purpose::PasswordReset, now)).await?
+    else {
+        return link_spent();
+    };
+    let invalid = HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY);
+    if form.password != form.repeat {
+        return form_page(invalid, &state, &form.csrf, &form.token, &["The passwords do not match.".into()]);
+    }
+    let id = account_id.clone();
+    let Some(account) = state.db(move |s| identity::AccountStore::find_account(s, &id)).await? else {
+        return link_spent();
+    };
+    let (id, depth) = (account.id.clone(), state.password_rules.effective_history_depth());
+    let history = state.db(move |s| s.password_history(&id, depth)).await?;
+    let names: Vec<&str> = [&account.name, &account.given_name, &account.family_name]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let violations = state
+        .password_rules
+        .violations(&state.hash_pool, &form.password, &account.email, &names, &history)
+        .await;
+    if !violations.is_empty() {
+        let errors: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        return form_page(invalid, &state, &form.csrf, &form.token, &errors);
+    }
+    let new_hash = state.hash_pool.hash(form.password.clone()).await.map_err(Failure::internal)?;
+    // Spending the link is the one-winner step: a second submission finds it used.
+    if !matches!(
+        state.db(move |s| s.consume_link(&hash, Purpose::PasswordReset, now)).await?,
+        Consume::Accepted { .. }
+    ) {
+        return link_spent();
+    }
+    let id = account.id.clone();
+    state
+        .db(move |s| {
+            s.change_password(&id, &new_hash, depth, now)?;
+            s.revoke_account_access(&id, None, now)?;
+            s.clear_lockout(&id)
+        })
+        .await?;
+    render(
+        HttpResponse::Ok(),
+        &pages::Message {
+            title: "Your password has been reset",
+            lines: &["Sign in with your new password. You have been signed out everywhere else."],
+            link: Some(("/signin", "Back to sign in")),
+        },
+    )
+}
+
+fn form_page(
+    builder: actix_web::HttpResponseBuilder,
+    state: &AppState,
+    csrf: &str,
+    token: &str,
+    errors: &[String],
+) -> Result<HttpResponse, Failure> {
+    let rules = state.password_rules.rules();
+    render(builder, &pages::Reset { csrf, token, rules: &rules, errors })
+}
+
+/// A used, expired or unknown link: say so, and offer a new one.
+fn link_spent() -> Result<HttpResponse, Failure> {
+    render(
+        HttpResponse::build(StatusCode::GONE),
+        &pages::Message {
+            title: "This link has expired",
+            lines: &[
+                "Password reset links work once, for 1 hour.",
+                "If you still need to reset your password, ask for a new link.",
+            ],
+            link: Some(("/password/forgot", "Send me a new link")),
+        },
+    )
+}

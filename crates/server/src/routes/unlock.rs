@@ -1,0 +1,125 @@
+//! "Unlock account?": email → "Email sent!" → the link → "Unlock account" (a button, so a mail
+//! scanner that fetches links unlocks nothing) → unlocked, then sign in.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use identity::{Consume, LockoutStore, OneTimeCodeStore, Purpose};
+use serde::Deserialize;
+use tokens::TokenHash;
+
+use crate::flows;
+use crate::flows::mail::Link;
+use crate::http::csrf;
+use crate::http::error::Failure;
+use crate::pages;
+use crate::routes::forgot::EmailForm;
+use crate::routes::signin::{BLANK, ContinueQuery, back_to_sign_in, render};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ContinueQuery>,
+) -> Result<HttpResponse, Failure> {
+    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let back = back_to_sign_in(query.continue_to());
+    let page = pages::Unlock {
+        csrf: &token,
+        continue_to: query.continue_to(),
+        email: query.email(),
+        error: None,
+        back: &back,
+    };
+    let mut builder = HttpResponse::Ok();
+    if let Some(cookie) = cookie {
+        builder.cookie(cookie);
+    }
+    render(builder, &page)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, Failure> {
+    let back = back_to_sign_in(form.continue_to());
+    csrf::forms::check(&req, &state, form.csrf(), back.clone())?;
+    let email = form.email().trim();
+    if email.is_empty() {
+        let page = pages::Unlock {
+            csrf: form.csrf(),
+            continue_to: form.continue_to(),
+            email: "",
+            error: Some(BLANK),
+            back: &back,
+        };
+        return render(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY), &page);
+    }
+    let (background, address) = (state.get_ref().clone(), email.to_owned());
+    flows::mail::in_background(
+        async move { flows::mail::send_link(&background, &address, Link::Unlock).await },
+    );
+    render(HttpResponse::Ok(), &pages::EmailSent { email, purpose: "unlocking your account", back: &back })
+}
+
+pub async fn confirm_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<TokenForm>,
+) -> Result<HttpResponse, Failure> {
+    let now = AppState::now();
+    let hash = TokenHash::of(&query.token);
+    if !matches!(state.db(move |s| s.peek_link(&hash, Purpose::Unlock, now)).await?, Consume::Accepted { .. })
+    {
+        return link_spent();
+    }
+    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let mut builder = HttpResponse::Ok();
+    if let Some(cookie) = cookie {
+        builder.cookie(cookie);
+    }
+    render(builder, &pages::UnlockConfirm { csrf: &token, token: &query.token })
+}
+
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, Failure> {
+    csrf::forms::check(&req, &state, &form.csrf, format!("/unlock/confirm?token={}", form.token))?;
+    let now = AppState::now();
+    let hash = TokenHash::of(&form.token);
+    let Consume::Accepted { account_id } =
+        state.db(move |s| s.consume_link(&hash, Purpose::Unlock, now)).await?
+    else {
+        return link_spent();
+    };
+    state.db(move |s| s.clear_lockout(&account_id)).await?;
+    render(
+        HttpResponse::Ok(),
+        &pages::Message {
+            title: "Your account is unlocked",
+            lines: &["You can sign in again."],
+            link: Some(("/signin", "Back to sign in")),
+        },
+    )
+}
+
+fn link_spent() -> Result<HttpResponse, Failure> {
+    render(
+        HttpResponse::build(StatusCode::GONE),
+        &pages::Message {
+            title: "This link has expired",
+            lines: &["Unlock links work once. If your account is still locked, ask for a new link."],
+            link: Some(("/unlock", "Send me a new link")),
+        },
+    )
+}
