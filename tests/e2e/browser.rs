@@ -115,3 +115,127 @@ async fn citizen_signs_in_through_the_hosted_pages_as_the_guide_says() {
     assert_eq!(resp.status(), 200, "the portal exchanges the code");
     browser.close().await;
 }
+
+/// Follows the hosted pages up to "Verify it's you with a security method" and selects `method`.
+async fn to_method(c: &Client, url: &str, email: &str, method: &str) {
+    c.goto(url).await.unwrap();
+    field(c, "Email address").await.send_keys(email).await.unwrap();
+    button(c, "Next").await.click().await.unwrap();
+    assert_eq!(heading(c).await, "Verify it's you with a security method");
+    let row = c
+        .find(Locator::XPath(&format!("//li[.//*[starts-with(normalize-space(), '{method}')]]")))
+        .await
+        .unwrap();
+    row.find(Locator::XPath(".//button[normalize-space()='Select']")).await.unwrap().click().await.unwrap();
+}
+
+async fn wait_for_portal(c: &Client, redirect_uri: &str) -> url::Url {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = c.current_url().await.unwrap();
+        if now.as_str().starts_with(redirect_uri) || Instant::now() > deadline {
+            assert!(now.as_str().starts_with(redirect_uri), "ended at {now}");
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn mail_instance() -> (testkit::Gatehouse, testkit::SmtpSink) {
+    let sink = testkit::SmtpSink::start();
+    let url = sink.url();
+    let gh = support::start_with(
+        Backend::Sqlite,
+        &[("GATEHOUSE_MAIL__TRANSPORT", "smtp"), ("GATEHOUSE_MAIL__SMTP_URL", url.as_str())],
+    )
+    .await;
+    (gh, sink)
+}
+
+fn authorize(gh: &testkit::Gatehouse, client_id: &str, redirect_uri: &str) -> String {
+    let (_, challenge) = testkit::pkce::pair();
+    support::authorize_url(
+        gh,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid email"),
+            ("state", "s"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+}
+
+/// ATLCORE guides, "If you forgot the password": Forgot password? → Send me an email → Email
+/// sent! → the email's "Reset password" → New password, Repeat password → Reset Password; then
+/// sign in with the new password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_resets_a_forgotten_password_as_the_guide_says() {
+    let (gh, sink) = mail_instance().await;
+    let redirect_uri = portal();
+    let out = gh.cli_json(&["client", "create", "--name", "ATLCORE", "--redirect-uri", &redirect_uri]);
+    let client_id = out["client_id"].as_str().unwrap().to_owned();
+    let email = "olemanstevie@gmail.com";
+    support::create_user(&gh, email);
+    let url = authorize(&gh, &client_id, &redirect_uri);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    to_method(c, &url, email, "Password").await;
+    assert_eq!(heading(c).await, "Verify with your password");
+    // Step 5a: "Click Forgot password?"
+    c.find(Locator::LinkText("Forgot password?")).await.unwrap().click().await.unwrap();
+    assert_eq!(heading(c).await, "Get a verification email");
+    assert!(c.source().await.unwrap().contains(email));
+    // Step 6: "Click Send me an email".
+    button(c, "Send me an email").await.click().await.unwrap();
+    assert_eq!(heading(c).await, "Email sent!");
+
+    // Steps 11–12: the email from Community Access Identity, "Reset password".
+    let mail = sink.wait_for(email, Duration::from_secs(15)).await;
+    assert!(mail.from.contains("Community Access Identity"));
+    c.goto(&mail.link("/password/reset")).await.unwrap();
+    assert_eq!(heading(c).await, "Reset your password");
+    assert!(c.source().await.unwrap().contains("Password requirements:"));
+    // Steps 13–15.
+    field(c, "New password").await.send_keys("Fresh-Start-2026").await.unwrap();
+    field(c, "Repeat password").await.send_keys("Fresh-Start-2026").await.unwrap();
+    button(c, "Reset Password").await.click().await.unwrap();
+    assert_eq!(heading(c).await, "Your password has been reset");
+
+    to_method(c, &url, email, "Password").await;
+    field(c, "Password").await.send_keys("Fresh-Start-2026").await.unwrap();
+    button(c, "Verify").await.click().await.unwrap();
+    let landed = wait_for_portal(c, &redirect_uri).await;
+    assert!(support::query_param(landed.as_str(), "code").is_some());
+    browser.close().await;
+}
+
+/// Identifier-first guide, step 4: "selecting Email, a verification code will be sent".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_signs_in_with_an_emailed_code_as_the_guide_says() {
+    let (gh, sink) = mail_instance().await;
+    let redirect_uri = portal();
+    let out = gh.cli_json(&["client", "create", "--name", "ATLCORE", "--redirect-uri", &redirect_uri]);
+    let client_id = out["client_id"].as_str().unwrap().to_owned();
+    let email = "oledivaladymae@gmail.com";
+    support::create_user(&gh, email);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&authorize(&gh, &client_id, &redirect_uri)).await.unwrap();
+    field(c, "Email address").await.send_keys(email).await.unwrap();
+    button(c, "Next").await.click().await.unwrap();
+    assert!(c.source().await.unwrap().contains("o***e@gmail.com"), "the guide's masked address");
+    let row = c.find(Locator::XPath("//li[.//*[starts-with(normalize-space(), 'Email')]]")).await.unwrap();
+    row.find(Locator::XPath(".//button[normalize-space()='Select']")).await.unwrap().click().await.unwrap();
+    assert_eq!(heading(c).await, "Verify with your email");
+    let code = sink.wait_for(email, Duration::from_secs(15)).await.six_digit_code();
+    field(c, "Verification code").await.send_keys(&code).await.unwrap();
+    button(c, "Verify").await.click().await.unwrap();
+    let landed = wait_for_portal(c, &redirect_uri).await;
+    assert!(support::query_param(landed.as_str(), "code").is_some());
+    browser.close().await;
+}

@@ -1,0 +1,125 @@
+//! Settings: layering, naming of bad keys, and the shipped file against the defaults.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/gatehouse.toml")
+}
+
+#[test]
+fn no_file_and_no_env_gives_the_contract_defaults() {
+    let s = Settings::load(None, env(&[("PATH", "/bin")])).unwrap();
+    assert_eq!(s.bind, "127.0.0.1:8080");
+    assert_eq!(s.issuer, "http://127.0.0.1:8080");
+    assert_eq!(s.database_url, "sqlite://data/gatehouse.db");
+    assert_eq!(s.tokens.code_ttl, 60);
+}
+
+#[test]
+fn environment_overrides_file_and_nests_with_double_underscore() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("g.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:9000\"\n[passwords.argon2]\nmemory_kib = 4096\n").unwrap();
+    let s = Settings::load(
+        Some(&file),
+        env(&[
+            ("GATEHOUSE_ISSUER", "https://id.atlanta.example"),
+            ("GATEHOUSE_PASSWORDS__ARGON2__MEMORY_KIB", "1024"),
+            ("GATEHOUSE_DATABASE_URL", "postgres://u:p@127.0.0.1:5432/g"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.bind, "127.0.0.1:9000");
+    assert_eq!(s.issuer, "https://id.atlanta.example");
+    assert_eq!(s.passwords.argon2.memory_kib, 1024);
+    assert_eq!(s.database_url, "postgres://u:p@127.0.0.1:5432/g");
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let e = Settings::load(None, env(&[("GATEHOUSE_PASSWORDS__COLOUR", "blue")])).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("passwords.colour") && text.contains("unknown setting"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("g.toml");
+    std::fs::write(&file, "[tokens]\ncode_tll = 60\n").unwrap();
+    let text = Settings::load(Some(&file), env(&[])).unwrap_err().to_string();
+    assert!(text.contains("tokens.code_tll") && text.contains("g.toml"), "{text}");
+}
+
+#[test]
+fn invalid_values_are_named() {
+    for (key, value, named) in [
+        ("GATEHOUSE_BIND", "nowhere", "bind"),
+        ("GATEHOUSE_ISSUER", "http://id.example.org", "issuer"),
+        ("GATEHOUSE_ISSUER", "https://id.example.org/?x=1", "issuer"),
+        ("GATEHOUSE_DATABASE_URL", "mysql://x", "database_url"),
+        ("GATEHOUSE_TOKENS__CODE_TTL", "-5", "tokens.code_ttl"),
+        ("GATEHOUSE_TOKENS__CODE_TTL", "soon", "tokens.code_ttl"),
+        ("GATEHOUSE_KEYS__ACCESS_TOKEN_ALG", "HS256", "keys.access_token_alg"),
+    ] {
+        let text = Settings::load(None, env(&[(key, value)])).unwrap_err().to_string();
+        assert!(text.starts_with(&format!("setting {named}")), "{key}={value}: {text}");
+    }
+    let text = Settings::load(Some(Path::new("/nonexistent/g.toml")), env(&[])).unwrap_err().to_string();
+    assert!(text.contains("/nonexistent/g.toml"), "{text}");
+}
+
+/// The shipped file documents every setting with its default value, and nothing else.
+#[test]
+fn shipped_config_matches_the_defaults_key_for_key() {
+    let from_file = Settings::load(Some(&shipped()), env(&[])).unwrap();
+    let file_json = serde_json::to_value(&from_file).unwrap();
+    let defaults = serde_json::to_value(Settings::load(None, env(&[])).unwrap()).unwrap();
+    assert_eq!(file_json, defaults, "config/gatehouse.toml and the defaults differ");
+
+    let text = std::fs::read_to_string(shipped()).unwrap();
+    let table = {
+        use figment::Provider;
+        let mut data = Toml::string(&text).data().unwrap();
+        data.remove(&figment::Profile::Default).unwrap()
+    };
+    let mut in_file = Vec::new();
+    toml_keys::flatten("", &table, &mut in_file);
+    let mut in_struct = Vec::new();
+    json_keys("", &defaults, &mut in_struct);
+    in_file.sort();
+    in_struct.sort();
+    assert_eq!(in_file, in_struct, "every setting must appear in config/gatehouse.toml");
+    for key in &in_struct {
+        let env_name = format!("GATEHOUSE_{}", key.replace('.', "__").to_uppercase());
+        assert!(text.contains(&env_name), "config/gatehouse.toml does not name {env_name}");
+    }
+}
+
+fn json_keys(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+    if let serde_json::Value::Object(map) = v {
+        for (k, v) in map {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            if v.is_object() {
+                json_keys(&key, v, out);
+            } else {
+                out.push(key);
+            }
+        }
+    }
+}
+
+mod toml_keys {
+    pub use figment::value::Dict as Table;
+
+    pub fn flatten(prefix: &str, t: &Table, out: &mut Vec<String>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            match v {
+                figment::value::Value::Dict(_, d) => flatten(&key, d, out),
+                _ => out.push(key),
+            }
+        }
+    }
+}
