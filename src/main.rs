@@ -55,6 +55,9 @@ enum ClientCommand {
         /// ID token signing algorithm: RS256 (default) or ES256.
         #[arg(long = "id-token-alg")]
         id_token_signed_response_alg: Option<String>,
+        /// An imported account attribute this client may receive as a claim (repeatable).
+        #[arg(long = "claim")]
+        extra_claims: Vec<String>,
     },
     List,
     Delete {
@@ -76,6 +79,11 @@ enum UserCommand {
         email_verified: bool,
     },
     List,
+    /// Import accounts from a CSV file (header: email, given_name, family_name, name,
+    /// phone_number, and any extra attribute columns); they are claimed by signing up.
+    Import {
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +112,7 @@ fn main() -> ExitCode {
             grant_types,
             scopes,
             id_token_signed_response_alg,
+            extra_claims,
         }) => commands::client_create(
             &settings,
             ClientRegistration {
@@ -114,6 +123,7 @@ fn main() -> ExitCode {
                 grant_types,
                 scopes,
                 id_token_signed_response_alg,
+                extra_claims,
             },
         ),
         Command::Client(ClientCommand::List) => commands::client_list(&settings),
@@ -124,6 +134,7 @@ fn main() -> ExitCode {
             commands::user_create(&settings, AccountRegistration { email, password, name, email_verified }),
         ),
         Command::User(UserCommand::List) => commands::user_list(&settings),
+        Command::User(UserCommand::Import { file }) => commands::user_import(&settings, &file),
         Command::Keys(KeysCommand::List) => commands::keys_list(&settings),
     };
     match result {

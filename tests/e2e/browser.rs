@@ -37,7 +37,33 @@ async fn button(c: &Client, text: &str) -> fantoccini::elements::Element {
 }
 
 async fn heading(c: &Client) -> String {
-    c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+    match c.find(Locator::Css("h1")).await {
+        Ok(h1) => h1.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits for the page titled `expected`: a click on a submit button may return before the
+/// next page has loaded, so one read could still see the previous page.
+async fn expect_heading(c: &Client, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = heading(c).await;
+        if now == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "expected the page {expected:?}, still on {now:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the page source contains `text`.
+async fn expect_text(c: &Client, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c.source().await.unwrap_or_default().contains(text) {
+        assert!(Instant::now() < deadline, "the page never showed {text:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,10 +92,10 @@ async fn citizen_signs_in_through_the_hosted_pages_as_the_guide_says() {
     let browser = Browser::start().await;
     let c = &browser.client;
     c.goto(&url).await.unwrap();
-    assert_eq!(heading(c).await, "Sign in");
+    expect_heading(c, "Sign in").await;
     // Step 2 with nothing typed: the guide's message.
     button(c, "Next").await.click().await.unwrap();
-    assert!(c.source().await.unwrap().contains("This field cannot be left blank"));
+    expect_text(c, "This field cannot be left blank").await;
 
     // Steps 2–3: "Enter the email address", "Click Next".
     field(c, "Email address").await.send_keys("oledivaladymae@gmail.com").await.unwrap();
@@ -77,12 +103,12 @@ async fn citizen_signs_in_through_the_hosted_pages_as_the_guide_says() {
     button(c, "Next").await.click().await.unwrap();
 
     // Step 4: "Verify it's you with a security method": Password, Select.
-    assert_eq!(heading(c).await, "Verify it's you with a security method");
+    expect_heading(c, "Verify it's you with a security method").await;
     let row = c.find(Locator::XPath("//li[.//*[normalize-space()='Password']]")).await.unwrap();
     row.find(Locator::XPath(".//button[normalize-space()='Select']")).await.unwrap().click().await.unwrap();
 
     // Step 5: "Verify with your password", with "Forgot password?" and "Back to sign in".
-    assert_eq!(heading(c).await, "Verify with your password");
+    expect_heading(c, "Verify with your password").await;
     c.find(Locator::LinkText("Forgot password?")).await.unwrap();
     c.find(Locator::LinkText("Back to sign in")).await.unwrap();
     field(c, "Password").await.send_keys(PASSWORD).await.unwrap();
@@ -121,7 +147,7 @@ async fn to_method(c: &Client, url: &str, email: &str, method: &str) {
     c.goto(url).await.unwrap();
     field(c, "Email address").await.send_keys(email).await.unwrap();
     button(c, "Next").await.click().await.unwrap();
-    assert_eq!(heading(c).await, "Verify it's you with a security method");
+    expect_heading(c, "Verify it's you with a security method").await;
     let row = c
         .find(Locator::XPath(&format!("//li[.//*[starts-with(normalize-space(), '{method}')]]")))
         .await
@@ -184,26 +210,26 @@ async fn citizen_resets_a_forgotten_password_as_the_guide_says() {
     let browser = Browser::start().await;
     let c = &browser.client;
     to_method(c, &url, email, "Password").await;
-    assert_eq!(heading(c).await, "Verify with your password");
+    expect_heading(c, "Verify with your password").await;
     // Step 5a: "Click Forgot password?"
     c.find(Locator::LinkText("Forgot password?")).await.unwrap().click().await.unwrap();
-    assert_eq!(heading(c).await, "Get a verification email");
-    assert!(c.source().await.unwrap().contains(email));
+    expect_heading(c, "Get a verification email").await;
+    expect_text(c, email).await;
     // Step 6: "Click Send me an email".
     button(c, "Send me an email").await.click().await.unwrap();
-    assert_eq!(heading(c).await, "Email sent!");
+    expect_heading(c, "Email sent!").await;
 
     // Steps 11–12: the email from Community Access Identity, "Reset password".
     let mail = sink.wait_for(email, Duration::from_secs(15)).await;
     assert!(mail.from.contains("Community Access Identity"));
     c.goto(&mail.link("/password/reset")).await.unwrap();
-    assert_eq!(heading(c).await, "Reset your password");
-    assert!(c.source().await.unwrap().contains("Password requirements:"));
+    expect_heading(c, "Reset your password").await;
+    expect_text(c, "Password requirements:").await;
     // Steps 13–15.
     field(c, "New password").await.send_keys("Fresh-Start-2026").await.unwrap();
     field(c, "Repeat password").await.send_keys("Fresh-Start-2026").await.unwrap();
     button(c, "Reset Password").await.click().await.unwrap();
-    assert_eq!(heading(c).await, "Your password has been reset");
+    expect_heading(c, "Your password has been reset").await;
 
     to_method(c, &url, email, "Password").await;
     field(c, "Password").await.send_keys("Fresh-Start-2026").await.unwrap();
@@ -228,10 +254,11 @@ async fn citizen_signs_in_with_an_emailed_code_as_the_guide_says() {
     c.goto(&authorize(&gh, &client_id, &redirect_uri)).await.unwrap();
     field(c, "Email address").await.send_keys(email).await.unwrap();
     button(c, "Next").await.click().await.unwrap();
-    assert!(c.source().await.unwrap().contains("o***e@gmail.com"), "the guide's masked address");
+    expect_heading(c, "Verify it's you with a security method").await;
+    expect_text(c, "o***e@gmail.com").await; // the guide's masked address
     let row = c.find(Locator::XPath("//li[.//*[starts-with(normalize-space(), 'Email')]]")).await.unwrap();
     row.find(Locator::XPath(".//button[normalize-space()='Select']")).await.unwrap().click().await.unwrap();
-    assert_eq!(heading(c).await, "Verify with your email");
+    expect_heading(c, "Verify with your email").await;
     let code = sink.wait_for(email, Duration::from_secs(15)).await.six_digit_code();
     field(c, "Verification code").await.send_keys(&code).await.unwrap();
     button(c, "Verify").await.click().await.unwrap();

@@ -10,8 +10,10 @@ mod cli;
 mod code_flow;
 mod errors;
 mod more_flows;
+mod profile;
 mod self_service;
 mod sessions;
+mod signup;
 mod support;
 
 /// Generates one test per backend for each suite function `async fn name(gh: &Gatehouse)`.
@@ -33,6 +35,30 @@ macro_rules! on_both_backends {
                 async fn $name() {
                     let gh = $crate::support::start($crate::support::Backend::Postgres).await;
                     super::$name(&gh).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Generates one test per backend for each suite function `async fn name(backend: Backend)`,
+/// for suites that start gatehouse themselves (with extra settings or an SMTP sink).
+#[macro_export]
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await;
                 }
             )*
         }

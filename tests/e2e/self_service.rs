@@ -276,14 +276,7 @@ async fn emailed_code_for_an_unknown_email_sends_nothing(backend: Backend) {
     sink.assert_none_for("ghost@example.org", Duration::from_millis(1500)).await;
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Sqlite).await; } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::support::Backend::Postgres).await; } )* }
-    };
-}
-
-both!(
+crate::per_backend!(
     forgot_password_resets_it_once_and_signs_out_everywhere,
     forgot_password_for_an_unknown_email_says_the_same_and_sends_nothing,
     lockout_refuses_the_right_password_until_the_unlock_link,

@@ -1,13 +1,15 @@
 //! Accounts and who is signed in: emails (the username), password hashing (argon2id on a
 //! bounded pool), the password rules (policy, common passwords, history), lockout, one-time
 //! codes (reset, unlock and verification links, typed sign-in codes), the password sign-in rule,
-//! and browser sign-in sessions. Later: profiles and the first-sign-in-method binding rule.
+//! browser sign-in sessions, the citizen's profile and the audit trail. Later: the
+//! first-sign-in-method binding rule.
 //!
 //! Pure domain: no actix-web, no diesel. Storage is the [`AccountStore`], [`SessionStore`],
-//! [`PasswordHistoryStore`], [`LockoutStore`] and [`OneTimeCodeStore`] traits, implemented by the
-//! `store` crate.
+//! [`PasswordHistoryStore`], [`LockoutStore`], [`OneTimeCodeStore`], [`ProfileStore`] and
+//! [`AuditStore`] traits, implemented by the `store` crate.
 
 mod account;
+mod audit;
 mod codes;
 mod common;
 mod lockout;
@@ -15,23 +17,34 @@ mod lockout;
 mod memory;
 mod password;
 mod policy;
+mod profile;
 mod redeem;
 mod registration;
 mod rules;
 mod sign_in;
+mod signup;
 mod store;
 
 pub use account::{Account, AccountId, Email, EmailError, NewAccount};
+pub use audit::{AuditEvent, AuditKind, AuditStore, NewAuditEvent};
 pub use codes::{
     CodeKey, CodeKind, CodePolicy, NewOneTimeCode, Purpose, TypedCode, issue_link, issue_typed_code,
 };
 pub use lockout::{LockoutPolicy, LockoutState, LockoutStore, locked_message};
 pub use password::{Argon2Params, HashPool, PasswordError};
 pub use policy::{PasswordPolicy, PolicyViolation};
+pub use profile::{
+    MAX_FIELD_CHARS, PHONE_DIGITS, ProfileField, ProfileProblem, ProfileStore, ProfileUpdate,
+    ProfileViolation,
+};
 pub use redeem::{Consume, OneTimeCode, OneTimeCodeStore, TypedAttempt, judge_link, judge_typed_code};
 pub use registration::{AccountRegistration, RegistrationError};
 pub use rules::{MAX_HISTORY_DEPTH, PasswordHistoryStore, PasswordRules};
 pub use sign_in::{SignIn, SignInOutcome, sign_in_with_password, verify_sign_in};
+pub use signup::{
+    CompleteRegistration, FieldError, Imported, ImportedAccount, NewRegistration, RegistrationStore,
+    SignUpForm, ValidSignUp, validate_sign_up,
+};
 pub use store::{
     AccountStore, CreateAccount, NewSession, RevocationStore, Session, SessionStore, StoreError,
 };

@@ -25,6 +25,9 @@ pub struct ClientRegistration {
     pub scopes: Vec<String>,
     /// `None` means `RS256` (OIDC Dynamic Registration §2).
     pub id_token_signed_response_alg: Option<String>,
+    /// Imported account attributes (e.g. a legacy license-account number) this client may
+    /// receive as userinfo claims.
+    pub extra_claims: Vec<String>,
 }
 
 /// Why a registration was refused. Each message is one line that names the bad value and says
@@ -47,6 +50,8 @@ pub enum RegistrationError {
     UnknownScope(String),
     #[error("unsupported id_token_signed_response_alg {0:?}: use RS256 or ES256")]
     UnsupportedAlgorithm(String),
+    #[error("invalid extra claim {0:?}: use lower-case letters, digits and _, not a standard claim name")]
+    InvalidExtraClaim(String),
 }
 
 /// Validates a registration and builds the client to store. A confidential client also gets
@@ -70,6 +75,11 @@ pub fn register(
         check_redirect_uri(uri)
             .map_err(|fix| RegistrationError::InvalidPostLogoutRedirectUri { uri: uri.clone(), fix })?;
     }
+    for claim in &reg.extra_claims {
+        if !is_extra_claim_name(claim) {
+            return Err(RegistrationError::InvalidExtraClaim(claim.clone()));
+        }
+    }
     let grant_types = grant_types(reg.grant_types)?;
     let scopes = scopes(reg.scopes)?;
     let alg = match reg.id_token_signed_response_alg.as_deref() {
@@ -90,9 +100,21 @@ pub fn register(
         scopes,
         token_endpoint_auth_method: method.to_owned(),
         id_token_signed_response_alg: alg.as_str().to_owned(),
+        extra_claims: dedup(reg.extra_claims),
         created_at: now,
     };
     Ok((client, secret))
+}
+
+/// An imported attribute's claim name: `[a-z][a-z0-9_]*`, and never one of the claims gatehouse
+/// asserts itself (a spreadsheet column named `email` must not override the verified email).
+pub fn is_extra_claim_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 64
+        && !crate::claims::SUPPORTED_CLAIMS.contains(&name)
+        && !["iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"].contains(&name)
 }
 
 /// A redirect URI rule violation, as the fix to apply.
@@ -177,6 +199,18 @@ mod tests {
 
     fn err(r: ClientRegistration) -> RegistrationError {
         register(r, 100).unwrap_err()
+    }
+
+    #[test]
+    fn extra_claims_are_plain_names_that_cannot_shadow_standard_claims() {
+        let mut r = reg("https://311.example.org/cb");
+        r.extra_claims = vec!["license_account".into(), "license_account".into()];
+        assert_eq!(register(r, 100).unwrap().0.extra_claims, ["license_account"]);
+        for bad in ["email", "sub", "email_verified", "Licence", "1st", "a-b", ""] {
+            let mut r = reg("https://311.example.org/cb");
+            r.extra_claims = vec![bad.into()];
+            assert!(matches!(err(r), RegistrationError::InvalidExtraClaim(_)), "{bad}");
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct Client {
     pub token_endpoint_auth_method: String,
     /// `RS256` (the default, OIDC Core §3.1.3.7) or `ES256`.
     pub id_token_signed_response_alg: String,
+    /// Imported account attributes released to this client as userinfo claims.
+    pub extra_claims: Vec<String>,
     pub created_at: i64,
 }
 

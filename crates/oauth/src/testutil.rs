@@ -28,6 +28,7 @@ pub fn client() -> Client {
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
         id_token_signed_response_alg: "RS256".into(),
+        extra_claims: Vec::new(),
         created_at: 0,
     }
 }

@@ -62,6 +62,7 @@ fn client_json(c: &oauth::Client) -> Value {
         "scopes": c.scopes,
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
         "id_token_signed_response_alg": c.id_token_signed_response_alg,
+        "extra_claims": c.extra_claims,
         "created_at": c.created_at,
     })
 }
@@ -83,6 +84,19 @@ pub async fn user_create(
             Err(CommandError::Invalid(format!("an account with email {} already exists", account.email)))
         }
     }
+}
+
+pub fn user_import(settings: &Settings, path: &std::path::Path) -> Result<Value, CommandError> {
+    let accounts = crate::import::read(path, AppState::now()).map_err(CommandError::Invalid)?;
+    let store = startup::open_store(settings)?;
+    let outcomes = identity::RegistrationStore::import_accounts(&store, &accounts).map_err(store_error)?;
+    let existing: Vec<&str> = accounts
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == identity::Imported::Exists)
+        .map(|(a, _)| a.email.as_str())
+        .collect();
+    Ok(json!({ "imported": accounts.len() - existing.len(), "already_existing": existing }))
 }
 
 pub fn user_list(settings: &Settings) -> Result<Value, CommandError> {

@@ -6,6 +6,7 @@
 pub mod commands;
 mod flows;
 mod http;
+mod import;
 mod pages;
 mod routes;
 pub mod settings;

@@ -34,6 +34,7 @@ pub struct ErrorPage<'a> {
 pub struct SignInEmail<'a> {
     pub csrf: &'a str,
     pub unlock: &'a str,
+    pub signup: &'a str,
     pub continue_to: &'a str,
     pub email: &'a str,
     pub keep: bool,
@@ -146,4 +147,33 @@ pub struct SignInCode<'a> {
     pub minutes: i64,
     pub error: Option<&'a str>,
     pub back: &'a str,
+}
+
+/// One input of the sign-up form, with its errors.
+pub struct SignUpField<'a> {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: &'static str,
+    pub autocomplete: &'static str,
+    pub value: &'a str,
+    pub errors: Vec<&'a str>,
+}
+
+/// "Don't have an account? Sign up".
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignUp<'a> {
+    pub csrf: &'a str,
+    pub continue_to: &'a str,
+    pub fields: Vec<SignUpField<'a>>,
+    pub rules: &'a [String],
+    pub back: &'a str,
+}
+
+/// The verification link's page: a button, so a mail scanner fetching it changes nothing.
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmail<'a> {
+    pub csrf: &'a str,
+    pub token: &'a str,
 }

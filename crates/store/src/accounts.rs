@@ -15,7 +15,7 @@ use crate::schema::{accounts, password_history, sessions};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
-struct AccountRow {
+pub(crate) struct AccountRow {
     id: String,
     email: String,
     email_verified: bool,
@@ -184,7 +184,12 @@ impl SessionStore for Store {
     }
 }
 
-fn add_to_history(c: &mut DbConnection, account: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+pub(crate) fn add_to_history(
+    c: &mut DbConnection,
+    account: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     diesel::insert_into(password_history::table)
         .values((
             password_history::account_id.eq(account),

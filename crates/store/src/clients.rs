@@ -21,6 +21,7 @@ struct ClientRow {
     token_endpoint_auth_method: String,
     id_token_signed_response_alg: String,
     created_at: i64,
+    extra_claims: String,
 }
 
 impl From<&Client> for ClientRow {
@@ -36,6 +37,7 @@ impl From<&Client> for ClientRow {
             token_endpoint_auth_method: c.token_endpoint_auth_method.clone(),
             id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
             created_at: c.created_at,
+            extra_claims: list_to_json(&c.extra_claims),
         }
     }
 }
@@ -57,6 +59,7 @@ impl TryFrom<ClientRow> for Client {
             scopes: list_from_json("clients.scopes", &r.scopes)?,
             token_endpoint_auth_method: r.token_endpoint_auth_method,
             id_token_signed_response_alg: r.id_token_signed_response_alg,
+            extra_claims: list_from_json("clients.extra_claims", &r.extra_claims)?,
             created_at: r.created_at,
         })
     }

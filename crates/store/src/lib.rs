@@ -2,8 +2,8 @@
 //! (`migrations/sqlite`, `migrations/postgres`, embedded in the binary) and a pooled connection
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
-//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore}`, `oauth::{ClientStore, CodeStore,
-//! GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
+//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore}`,
+//! `oauth::{ClientStore, CodeStore, GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
@@ -12,6 +12,7 @@
 //! booleans; lists are JSON text.
 
 mod accounts;
+mod audit;
 mod clients;
 mod codes;
 mod conn;
@@ -20,6 +21,8 @@ mod keys;
 mod lockouts;
 mod one_time_codes;
 mod outbox;
+mod profiles;
+mod registrations;
 mod schema;
 
 use std::path::Path;

@@ -44,7 +44,11 @@ fn attempts_from(stored: i32) -> u32 {
 }
 
 /// `enqueue`'s statement, for a transaction that may do more.
-fn enqueue_in(c: &mut DbConnection, message: &OutgoingMessage, now: i64) -> Result<String, StoreError> {
+pub(crate) fn enqueue_in(
+    c: &mut DbConnection,
+    message: &OutgoingMessage,
+    now: i64,
+) -> Result<String, StoreError> {
     let payload = serde_json::to_string(message)
         .map_err(|source| StoreError::Malformed { column: "outbox.payload", source })?;
     let id = uuid::Uuid::new_v4().to_string();

@@ -23,6 +23,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         tokens_revoked_at -> Nullable<BigInt>,
+        imported -> Bool,
     }
 }
 
@@ -51,6 +52,7 @@ diesel::table! {
         token_endpoint_auth_method -> Text,
         id_token_signed_response_alg -> Text,
         created_at -> BigInt,
+        extra_claims -> Text,
     }
 }
 
@@ -126,6 +128,39 @@ diesel::table! {
     }
 }
 
+// No foreign key to accounts: events outlive a deleted account.
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> BigInt,
+        account_id -> Nullable<Text>,
+        kind -> Text,
+        ip -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    registrations (code_hash) {
+        code_hash -> Text,
+        email -> Text,
+        given_name -> Text,
+        family_name -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    account_attributes (account_id, name) {
+        account_id -> Text,
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(account_attributes -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(lockouts -> accounts (account_id));
 diesel::joinable!(one_time_codes -> accounts (account_id));

@@ -138,6 +138,7 @@ fn client(name: &str) -> Client {
         scopes: vec!["openid".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
         id_token_signed_response_alg: "RS256".into(),
+        extra_claims: vec![],
         created_at: 1_700_000_000,
     }
 }

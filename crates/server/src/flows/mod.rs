@@ -5,3 +5,4 @@ pub mod mail;
 pub mod outbox;
 pub mod password;
 pub mod session;
+pub mod signup;

@@ -5,11 +5,15 @@ mod authorize;
 pub mod discovery;
 mod forgot;
 mod health;
+mod profile;
 mod reset;
 mod signin;
+mod signout;
+mod signup;
 mod token;
 mod unlock;
 mod userinfo;
+mod verify;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -52,12 +56,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/reset", web::post().to(reset::submit)),
         )
         .service(
+            web::resource("/signup")
+                .app_data(signin::form_config())
+                .route(web::get().to(signup::page))
+                .route(web::post().to(signup::submit)),
+        )
+        .service(
+            web::resource("/verify-email")
+                .app_data(signin::form_config())
+                .route(web::get().to(verify::page))
+                .route(web::post().to(verify::submit)),
+        )
+        .service(
             web::scope("/unlock")
                 .app_data(signin::form_config())
                 .route("", web::get().to(unlock::page))
                 .route("", web::post().to(unlock::submit))
                 .route("/confirm", web::get().to(unlock::confirm_page))
                 .route("/confirm", web::post().to(unlock::confirm)),
+        )
+        .configure(profile::configure)
+        .service(
+            web::resource(signout::PATH)
+                .app_data(signin::form_config())
+                .route(web::post().to(signout::submit)),
         );
 }
 

@@ -134,7 +134,7 @@ fn link_spent() -> Result<HttpResponse, Failure> {
         &pages::Message {
             title: "This link has expired",
             lines: &[
-                "Password reset links work once, for 1 hour.",
+                "Password reset links work once, for a limited time.",
                 "If you still need to reset your password, ask for a new link.",
             ],
             link: Some(("/password/forgot", "Send me a new link")),

@@ -3,8 +3,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{AccountId, AccountStore, RevocationStore};
-use oauth::{BearerError, OAuthError, Profile, Scopes};
+use identity::{AccountId, AccountStore, RegistrationStore, RevocationStore};
+use oauth::{BearerError, ClientId, ClientStore, OAuthError, Profile, Scopes};
 use serde::Deserialize;
 
 use crate::http::error::Failure;
@@ -88,8 +88,25 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
         ))));
     }
     let id = AccountId::from_stored(claims.sub.clone());
-    let (account, revoked_at) = state
-        .db(move |s| Ok::<_, identity::StoreError>((s.find_account(&id)?, s.tokens_revoked_at(&id)?)))
+    let client_id = ClientId::from_stored(claims.client_id.clone());
+    let (account, revoked_at, attributes) = state
+        .db(move |s| {
+            let account = s.find_account(&id).map_err(std::io::Error::other)?;
+            let revoked_at = s.tokens_revoked_at(&id).map_err(std::io::Error::other)?;
+            // Imported attributes only for a client registered to receive them (--claim).
+            let wanted = ClientStore::find_client(s, &client_id)
+                .map_err(std::io::Error::other)?
+                .map(|c| c.extra_claims);
+            let attributes = match wanted {
+                Some(wanted) if !wanted.is_empty() => {
+                    let mut all = s.account_attributes(&id).map_err(std::io::Error::other)?;
+                    all.retain(|name, _| wanted.contains(name));
+                    all
+                }
+                _ => Default::default(),
+            };
+            Ok::<_, std::io::Error>((account, revoked_at, attributes))
+        })
         .await?;
     let account = account
         .ok_or_else(|| Failure::Bearer(Some(OAuthError::invalid_token("the account no longer exists"))))?;
@@ -107,7 +124,9 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
         phone_number: account.phone_number,
         updated_at: account.updated_at,
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(oauth::userinfo_claims(&scopes, &profile)))
+    let mut claims = oauth::userinfo_claims(&scopes, &profile);
+    for (name, value) in attributes {
+        claims.entry(name).or_insert(serde_json::Value::String(value));
+    }
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(claims))
 }

@@ -75,11 +75,17 @@ impl StepForm {
     }
 }
 
-/// Only a return to this provider's authorization endpoint is followed: anything else would
-/// make the sign-in pages an open redirector.
+/// Only a return to this provider's authorization endpoint, or to its own profile pages
+/// (`/profile`, `/profile/…`), is followed: anything else would make the sign-in pages an open
+/// redirector.
 pub fn safe_continue(raw: Option<&str>) -> &str {
     match raw {
-        Some(path) if path.starts_with("/authorize?") && !path.contains(['\\', '\r', '\n']) => path,
+        Some(path)
+            if (path.starts_with("/authorize?") || path == "/profile" || path.starts_with("/profile/"))
+                && !path.contains(['\\', '\r', '\n']) =>
+        {
+            path
+        }
         _ => "",
     }
 }
@@ -122,9 +128,11 @@ pub async fn email_page(
 ) -> Result<HttpResponse, Failure> {
     let (token, cookie) = csrf::forms::issue(&req, &state);
     let unlock = link("/unlock", query.continue_to(), &[]);
+    let signup = link("/signup", query.continue_to(), &[]);
     let page = pages::SignInEmail {
         csrf: &token,
         unlock: &unlock,
+        signup: &signup,
         continue_to: query.continue_to(),
         email: query.login_hint.as_deref().unwrap_or(""),
         keep: false,
@@ -146,9 +154,11 @@ pub async fn identify(
     let email = form.email.trim();
     if email.is_empty() {
         let unlock = link("/unlock", form.continue_to(), &[]);
+        let signup = link("/signup", form.continue_to(), &[]);
         let page = pages::SignInEmail {
             csrf: &token,
             unlock: &unlock,
+            signup: &signup,
             continue_to: form.continue_to(),
             email: "",
             keep: form.keep(),
@@ -226,12 +236,19 @@ mod tests {
     #[test]
     fn only_authorization_endpoint_paths_are_followed() {
         assert_eq!(safe_continue(Some("/authorize?client_id=x")), "/authorize?client_id=x");
+        for profile in ["/profile", "/profile/edit", "/profile/password"] {
+            assert_eq!(safe_continue(Some(profile)), profile);
+        }
         for bad in [
             "https://evil.example/authorize?x",
             "//evil.example",
             "/authorize",
             "/token?x",
             "/authorize?\r\nx",
+            "/profiles",
+            "/profile?x=https://evil.example",
+            "https://evil.example/profile",
+            "/profile/\\evil.example",
         ] {
             assert_eq!(safe_continue(Some(bad)), "", "{bad}");
         }

@@ -1,0 +1,140 @@
+//! The audit trail: what happened to an account, when, and from where — "profile.updated",
+//! "password.changed", "account.deleted". Events name the account by its id as plain text, so
+//! they outlive a deleted account (the id is the `sub` a portal knows it by).
+//!
+//! An event's `detail` says *which* things changed (field names), never their secrets: no
+//! password, hash, code or token ever goes in. The constructors below are the way to build
+//! events; they take no secret, so none can slip in.
+
+use serde_json::json;
+
+use crate::{AccountId, ProfileField, StoreError};
+
+/// What happened. `as_str` is the stored, exact name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditKind {
+    ProfileUpdated,
+    PasswordChanged,
+    AccountDeleted,
+}
+
+impl AuditKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::ProfileUpdated => "profile.updated",
+            AuditKind::PasswordChanged => "password.changed",
+            AuditKind::AccountDeleted => "account.deleted",
+        }
+    }
+}
+
+/// An event to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAuditEvent {
+    /// A UUID v4.
+    pub id: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub account_id: Option<AccountId>,
+    pub kind: AuditKind,
+    /// The client's address as the server saw it (or as a proxy reported it).
+    pub ip: Option<String>,
+    /// Which things changed; never a secret.
+    pub detail: serde_json::Value,
+}
+
+impl NewAuditEvent {
+    fn new(
+        kind: AuditKind,
+        account: &AccountId,
+        ip: Option<String>,
+        at: i64,
+        detail: serde_json::Value,
+    ) -> Self {
+        NewAuditEvent {
+            id: uuid::Uuid::new_v4().to_string(),
+            at,
+            account_id: Some(account.clone()),
+            kind,
+            ip,
+            detail,
+        }
+    }
+
+    /// The citizen changed these profile fields (names only, not values).
+    pub fn profile_updated(
+        account: &AccountId,
+        fields: &[ProfileField],
+        ip: Option<String>,
+        at: i64,
+    ) -> Self {
+        let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
+        Self::new(AuditKind::ProfileUpdated, account, ip, at, json!({ "fields": names }))
+    }
+
+    /// The citizen changed their password from the profile; every other session was ended.
+    pub fn password_changed(account: &AccountId, ip: Option<String>, at: i64) -> Self {
+        Self::new(AuditKind::PasswordChanged, account, ip, at, json!({ "other_sessions_ended": true }))
+    }
+
+    /// The citizen deleted their account.
+    pub fn account_deleted(account: &AccountId, ip: Option<String>, at: i64) -> Self {
+        Self::new(AuditKind::AccountDeleted, account, ip, at, json!({}))
+    }
+}
+
+/// A recorded event, as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    pub account_id: Option<AccountId>,
+    /// The stored name; a newer version may have written one this version has no variant for.
+    pub kind: String,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// Where audit events go. Implemented by the `store` crate; each method is one transaction.
+pub trait AuditStore {
+    fn record_event(&self, event: &NewAuditEvent) -> Result<(), StoreError>;
+    /// The account's events, newest first, at most `limit` (for tests and the admin API).
+    fn list_events_for(&self, account: &AccountId, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_their_exact_names() {
+        let names = [AuditKind::ProfileUpdated, AuditKind::PasswordChanged, AuditKind::AccountDeleted]
+            .map(AuditKind::as_str);
+        assert_eq!(names, ["profile.updated", "password.changed", "account.deleted"]);
+    }
+
+    #[test]
+    fn a_profile_event_names_the_changed_fields_only() {
+        let id = AccountId::from_stored("acc-1".into());
+        let event = NewAuditEvent::profile_updated(
+            &id,
+            &[ProfileField::Name, ProfileField::PhoneNumber],
+            Some("203.0.113.9".into()),
+            1_700_000_000,
+        );
+        assert_eq!(event.kind, AuditKind::ProfileUpdated);
+        assert_eq!(event.account_id, Some(id));
+        assert_eq!(event.detail, json!({ "fields": ["name", "phone_number"] }));
+        assert_eq!(event.at, 1_700_000_000);
+        assert_eq!(event.id.len(), 36);
+    }
+
+    #[test]
+    fn every_event_gets_its_own_id() {
+        let id = AccountId::from_stored("acc-1".into());
+        let (a, b) =
+            (NewAuditEvent::password_changed(&id, None, 1), NewAuditEvent::account_deleted(&id, None, 1));
+        assert_ne!(a.id, b.id);
+        assert_eq!(b.detail, json!({}));
+    }
+}

@@ -1,0 +1,138 @@
+//! "My Profile" (first-edition guide, step 16; 311 guide, steps 8–9), for a signed-in citizen:
+//!
+//! ```text
+//! GET  /profile           "My Profile", "Profile information": Name, Given name, Family name,
+//!                         Email, Phone number; "Edit profile info", "Change password",
+//!                         "Delete profile", "Sign out"
+//! GET  /profile/edit      "Given name", "Family name", "Display name", "Phone number", "Save"
+//! POST /profile/edit      problems → the form again, each beside its field, nothing stored;
+//!                         otherwise stored, audited, back to /profile
+//! GET  /profile/password  "Current password", "New password", "Repeat password", the rules, "Save"
+//! POST /profile/password  changed; every other session ended; audited (password.rs)
+//! GET  /profile/delete    "This deletes your profile and signs you out everywhere. …"
+//! POST /profile/delete    audited, deleted, cookie cleared: "Your profile was deleted"
+//! ```
+//!
+//! Every page needs a live browser session; without one it is a 303 to `/signin` carrying the
+//! page as `continue`, so signing in comes back here. Every form carries a CSRF token.
+
+mod delete;
+mod edit;
+mod password;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use identity::{Account, AccountStore, AuditStore, NewAuditEvent, Session};
+
+use crate::flows;
+use crate::http::csrf;
+use crate::http::error::Failure;
+use crate::routes::signin::render;
+use crate::state::AppState;
+
+pub const PATH: &str = "/profile";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(PATH)
+            .app_data(form_config())
+            .route("", web::get().to(view))
+            .route("/edit", web::get().to(edit::page))
+            .route("/edit", web::post().to(edit::submit))
+            .route("/password", web::get().to(password::page))
+            .route("/password", web::post().to(password::submit))
+            .route("/delete", web::get().to(delete::page))
+            .route("/delete", web::post().to(delete::submit)),
+    );
+}
+
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default().limit(16 * 1024).error_handler(|_, _| {
+        Failure::page(
+            StatusCode::BAD_REQUEST,
+            "Something went wrong",
+            "The form was incomplete. Please try again.",
+        )
+        .with_back(PATH.into())
+        .into()
+    })
+}
+
+/// Who is signed in: the live session and its account.
+pub struct Citizen {
+    pub session: Session,
+    pub account: Account,
+}
+
+/// The signed-in citizen, or `None` without a live session (or when the account is gone).
+async fn citizen(req: &HttpRequest, state: &AppState, now: i64) -> Result<Option<Citizen>, Failure> {
+    let Some(session) = flows::session::current(req, state, now).await? else {
+        return Ok(None);
+    };
+    let id = session.account_id.clone();
+    let account = state.db(move |s| s.find_account(&id)).await?;
+    Ok(account.map(|account| Citizen { session, account }))
+}
+
+/// To the sign-in, which returns to `page` (one of this module's paths) afterwards.
+fn to_sign_in(page: &str) -> HttpResponse {
+    see_other(&format!("/signin?continue={page}"))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// The client's address for the audit trail. Behind a reverse proxy it is what the proxy put
+/// in `Forwarded`/`X-Forwarded-For`; without one a client can write those headers itself, so
+/// the address is a lead for an investigation, not proof.
+fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.connection_info().realip_remote_addr().map(str::to_owned)
+}
+
+async fn audit(state: &AppState, event: NewAuditEvent) -> Result<(), Failure> {
+    state.db(move |s| s.record_event(&event)).await
+}
+
+/// A page with a form: its CSRF token, setting the cookie when the browser has none.
+fn with_csrf(req: &HttpRequest, state: &AppState) -> (String, actix_web::HttpResponseBuilder) {
+    let (token, cookie) = csrf::forms::issue(req, state);
+    let mut builder = HttpResponse::Ok();
+    if let Some(cookie) = cookie {
+        builder.cookie(cookie);
+    }
+    (token, builder)
+}
+
+/// "My Profile". Unset fields show as "Not provided".
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage<'a> {
+    csrf: &'a str,
+    name: &'a str,
+    given_name: &'a str,
+    family_name: &'a str,
+    email: &'a str,
+    phone_number: &'a str,
+}
+
+async fn view(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Failure> {
+    let Some(me) = citizen(&req, &state, AppState::now()).await? else {
+        return Ok(to_sign_in(PATH));
+    };
+    let (token, builder) = with_csrf(&req, &state);
+    let a = &me.account;
+    let page = ProfilePage {
+        csrf: &token,
+        name: a.name.as_deref().unwrap_or(""),
+        given_name: a.given_name.as_deref().unwrap_or(""),
+        family_name: a.family_name.as_deref().unwrap_or(""),
+        email: a.email.as_str(),
+        phone_number: a.phone_number.as_deref().unwrap_or(""),
+    };
+    render(builder, &page)
+}

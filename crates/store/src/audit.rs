@@ -1,0 +1,67 @@
+//! The audit trail (`identity::AuditStore`): one row per event, `detail` as JSON text.
+
+use diesel::prelude::*;
+use identity::{AccountId, AuditEvent, AuditStore, NewAuditEvent};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::schema::audit_events;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+struct AuditRow {
+    id: String,
+    at: i64,
+    account_id: Option<String>,
+    kind: String,
+    ip: Option<String>,
+    detail: String,
+}
+
+impl TryFrom<AuditRow> for AuditEvent {
+    type Error = StoreError;
+
+    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditEvent {
+            id: r.id,
+            at: r.at,
+            account_id: r.account_id.map(AccountId::from_stored),
+            kind: r.kind,
+            ip: r.ip,
+            detail: serde_json::from_str(&r.detail)
+                .map_err(|source| StoreError::Malformed { column: "audit_events.detail", source })?,
+        })
+    }
+}
+
+impl AuditStore for Store {
+    fn record_event(&self, event: &NewAuditEvent) -> Result<(), identity::StoreError> {
+        let row = AuditRow {
+            id: event.id.clone(),
+            at: event.at,
+            account_id: event.account_id.as_ref().map(|a| a.as_str().to_owned()),
+            kind: event.kind.as_str().to_owned(),
+            ip: event.ip.clone(),
+            detail: event.detail.to_string(),
+        };
+        self.transaction(|c| Ok(diesel::insert_into(audit_events::table).values(&row).execute(c)?))?;
+        Ok(())
+    }
+
+    /// Newest first by `at`; events within one second come in no particular order.
+    fn list_events_for(
+        &self,
+        account: &AccountId,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, identity::StoreError> {
+        let rows = self.transaction(|c| {
+            Ok(audit_events::table
+                .filter(audit_events::account_id.eq(account.as_str()))
+                .order((audit_events::at.desc(), audit_events::id.desc()))
+                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                .select(AuditRow::as_select())
+                .load(c)?)
+        })?;
+        Ok(rows.into_iter().map(AuditEvent::try_from).collect::<Result<_, _>>()?)
+    }
+}
