@@ -3,49 +3,13 @@
 
 use std::time::Duration;
 
-use testkit::{Gatehouse, SmtpSink};
 
 use crate::support::{self, Backend, PASSWORD};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn start(backend: Backend, extra: &[(&str, &str)]) -> (Gatehouse, SmtpSink) {
-    let sink = SmtpSink::start();
-    let url = sink.url();
-    let mut env = vec![("GATEHOUSE_MAIL__TRANSPORT", "smtp"), ("GATEHOUSE_MAIL__SMTP_URL", url.as_str())];
-    env.extend_from_slice(extra);
-    (support::start_with(backend, &env).await, sink)
-}
-
-/// GETs a page and returns (csrf token, html).
-async fn form_page(http: &reqwest::Client, url: &str) -> (String, String) {
-    let html = http.get(url).send().await.unwrap().text().await.unwrap();
-    (support::hidden(&html, "csrf"), html)
-}
-
-async fn post(http: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
-    let resp = http.post(url).form(form).send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
-/// Signs in with a password through the pages, without an authorization request.
-async fn password_sign_in(
-    gh: &Gatehouse,
-    http: &reqwest::Client,
-    email: &str,
-    password: &str,
-) -> (u16, String) {
-    let (csrf, _) = form_page(http, &format!("{}/signin", gh.base_url)).await;
-    post(
-        http,
-        format!("{}/signin/password", gh.base_url),
-        &[("csrf", &csrf), ("email", email), ("password", password)],
-    )
-    .await
-}
-
 async fn forgot_password_resets_it_once_and_signs_out_everywhere(backend: Backend) {
-    let (gh, sink) = start(backend, &[]).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     let email = "betty@example.org";
     support::create_user(&gh, email);
     let client = support::create_client(&gh, &[]);
@@ -75,10 +39,15 @@ async fn forgot_password_resets_it_once_and_signs_out_everywhere(backend: Backen
 
     // "Forgot password?" from the password page: "Get a verification email", "Send me an email".
     let http = support::browser();
-    let (csrf, html) = form_page(&http, &format!("{}/password/forgot?email={email}", gh.base_url)).await;
+    let (csrf, html) =
+        support::form_page(&http, &format!("{}/password/forgot?email={email}", gh.base_url)).await;
     assert!(html.contains("Get a verification email") && html.contains("Send me an email"), "{html}");
-    let (status, html) =
-        post(&http, format!("{}/password/forgot", gh.base_url), &[("csrf", &csrf), ("email", email)]).await;
+    let (status, html) = support::post_form(
+        &http,
+        format!("{}/password/forgot", gh.base_url),
+        &[("csrf", &csrf), ("email", email)],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(html.contains("Email sent!") && html.contains("Junk/SPAM"), "{html}");
 
@@ -88,14 +57,14 @@ async fn forgot_password_resets_it_once_and_signs_out_everywhere(backend: Backen
     assert!(mail.text.contains("ATL311.com or 404-546-0311"));
     let link = mail.link("/password/reset");
 
-    let (csrf, html) = form_page(&http, &link).await;
+    let (csrf, html) = support::form_page(&http, &link).await;
     assert!(html.contains("Password requirements:") && html.contains("At least 8 characters"), "{html}");
     let token = support::hidden(&html, "token");
     let reset = |password: &'static str, repeat: &'static str| {
         let (http, url, csrf, token) =
             (http.clone(), format!("{}/password/reset", gh.base_url), csrf.clone(), token.clone());
         async move {
-            post(
+            support::post_form(
                 &http,
                 url,
                 &[("csrf", &csrf), ("token", &token), ("password", password), ("repeat", repeat)],
@@ -121,8 +90,8 @@ async fn forgot_password_resets_it_once_and_signs_out_everywhere(backend: Backen
     assert_eq!(resp.status(), 410);
     assert!(resp.text().await.unwrap().contains("Send me a new link"));
     // Old password refused, new accepted.
-    assert_eq!(password_sign_in(&gh, &support::browser(), email, PASSWORD).await.0, 401);
-    assert_eq!(password_sign_in(&gh, &support::browser(), email, "New-Secret-77").await.0, 200);
+    assert_eq!(support::password_sign_in(&gh, &support::browser(), email, PASSWORD).await.0, 401);
+    assert_eq!(support::password_sign_in(&gh, &support::browser(), email, "New-Secret-77").await.0, 200);
     // Every earlier session and token is gone.
     let status = reqwest::Client::new()
         .get(format!("{}/userinfo", gh.base_url))
@@ -137,11 +106,11 @@ async fn forgot_password_resets_it_once_and_signs_out_everywhere(backend: Backen
 }
 
 async fn forgot_password_for_an_unknown_email_says_the_same_and_sends_nothing(backend: Backend) {
-    let (gh, sink) = start(backend, &[]).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     let http = support::browser();
-    let (csrf, html) = form_page(&http, &format!("{}/password/forgot", gh.base_url)).await;
+    let (csrf, html) = support::form_page(&http, &format!("{}/password/forgot", gh.base_url)).await;
     assert!(html.contains("Reset your password") && html.contains("Reset via Email"), "{html}");
-    let (status, html) = post(
+    let (status, html) = support::post_form(
         &http,
         format!("{}/password/forgot", gh.base_url),
         &[("csrf", &csrf), ("email", "nobody@example.org")],
@@ -153,41 +122,47 @@ async fn forgot_password_for_an_unknown_email_says_the_same_and_sends_nothing(ba
 }
 
 async fn lockout_refuses_the_right_password_until_the_unlock_link(backend: Backend) {
-    let (gh, sink) = start(backend, &[("GATEHOUSE_ACCOUNTS__LOCKOUT__MAX_FAILURES", "3")]).await;
+    let (gh, sink) =
+        support::start_with_mail(backend, &[("GATEHOUSE_ACCOUNTS__LOCKOUT__MAX_FAILURES", "3")]).await;
     let email = "locked@example.org";
     support::create_user(&gh, email);
     let http = support::browser();
     for attempt in 1..=2 {
-        let (status, _) = password_sign_in(&gh, &http, email, "Wrong-Pass-1").await;
+        let (status, _) = support::password_sign_in(&gh, &http, email, "Wrong-Pass-1").await;
         assert_eq!(status, 401, "attempt {attempt}");
     }
-    let (status, html) = password_sign_in(&gh, &http, email, "Wrong-Pass-1").await;
+    let (status, html) = support::password_sign_in(&gh, &http, email, "Wrong-Pass-1").await;
     assert_eq!(status, 403, "the third failure locks");
     assert!(html.contains("locked") && html.contains("Unlock account?"), "{html}");
-    let (status, _) = password_sign_in(&gh, &http, email, PASSWORD).await;
+    let (status, _) = support::password_sign_in(&gh, &http, email, PASSWORD).await;
     assert_eq!(status, 403, "even the right password is refused while locked");
 
-    let (csrf, html) = form_page(&http, &format!("{}/unlock", gh.base_url)).await;
+    let (csrf, html) = support::form_page(&http, &format!("{}/unlock", gh.base_url)).await;
     assert!(html.contains("Unlock account"));
     let (status, html) =
-        post(&http, format!("{}/unlock", gh.base_url), &[("csrf", &csrf), ("email", email)]).await;
+        support::post_form(&http, format!("{}/unlock", gh.base_url), &[("csrf", &csrf), ("email", email)])
+            .await;
     assert_eq!(status, 200);
     assert!(html.contains("Email sent!"));
     let mail = sink.wait_for(email, WAIT).await;
     let link = mail.link("/unlock/confirm");
     // Fetching the link (as a mail scanner would) unlocks nothing.
-    let (csrf, html) = form_page(&http, &link).await;
-    assert_eq!(password_sign_in(&gh, &support::browser(), email, PASSWORD).await.0, 403);
+    let (csrf, html) = support::form_page(&http, &link).await;
+    assert_eq!(support::password_sign_in(&gh, &support::browser(), email, PASSWORD).await.0, 403);
     let token = support::hidden(&html, "token");
-    let (status, html) =
-        post(&http, format!("{}/unlock/confirm", gh.base_url), &[("csrf", &csrf), ("token", &token)]).await;
+    let (status, html) = support::post_form(
+        &http,
+        format!("{}/unlock/confirm", gh.base_url),
+        &[("csrf", &csrf), ("token", &token)],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(html.contains("Your account is unlocked"));
-    assert_eq!(password_sign_in(&gh, &support::browser(), email, PASSWORD).await.0, 200);
+    assert_eq!(support::password_sign_in(&gh, &support::browser(), email, PASSWORD).await.0, 200);
 }
 
 async fn emailed_code_signs_in_and_returns_to_the_portal(backend: Backend) {
-    let (gh, sink) = start(backend, &[]).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     let email = "oledivaladymae@gmail.com";
     support::create_user(&gh, email);
     let client = support::create_client(&gh, &[]);
@@ -205,9 +180,10 @@ async fn emailed_code_signs_in_and_returns_to_the_portal(backend: Backend) {
     );
     let http = support::browser();
     let resp = http.get(&url).send().await.unwrap();
-    let (csrf, html) = form_page(&http, &format!("{}{}", gh.base_url, support::location(&resp))).await;
+    let (csrf, html) =
+        support::form_page(&http, &format!("{}{}", gh.base_url, support::location(&resp))).await;
     let continue_to = support::hidden(&html, "continue");
-    let (_, html) = post(
+    let (_, html) = support::post_form(
         &http,
         format!("{}/signin/identify", gh.base_url),
         &[("csrf", &csrf), ("continue", &continue_to), ("email", email)],
@@ -262,10 +238,10 @@ async fn emailed_code_signs_in_and_returns_to_the_portal(backend: Backend) {
 }
 
 async fn emailed_code_for_an_unknown_email_sends_nothing(backend: Backend) {
-    let (gh, sink) = start(backend, &[]).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     let http = support::browser();
-    let (csrf, _) = form_page(&http, &format!("{}/signin", gh.base_url)).await;
-    let (status, html) = post(
+    let (csrf, _) = support::form_page(&http, &format!("{}/signin", gh.base_url)).await;
+    let (status, html) = support::post_form(
         &http,
         format!("{}/signin/method", gh.base_url),
         &[("csrf", &csrf), ("email", "ghost@example.org"), ("method", "email")],
@@ -286,11 +262,13 @@ crate::per_backend!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_reset_link_offers_a_new_one() {
-    let (gh, sink) = start(Backend::Sqlite, &[("GATEHOUSE_ACCOUNTS__CODES__RESET_LINK_SECS", "1")]).await;
+    let (gh, sink) =
+        support::start_with_mail(Backend::Sqlite, &[("GATEHOUSE_ACCOUNTS__CODES__RESET_LINK_SECS", "1")])
+            .await;
     support::create_user(&gh, "late@example.org");
     let http = support::browser();
-    let (csrf, _) = form_page(&http, &format!("{}/password/forgot", gh.base_url)).await;
-    post(
+    let (csrf, _) = support::form_page(&http, &format!("{}/password/forgot", gh.base_url)).await;
+    support::post_form(
         &http,
         format!("{}/password/forgot", gh.base_url),
         &[("csrf", &csrf), ("email", "late@example.org")],

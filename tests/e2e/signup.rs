@@ -8,30 +8,9 @@ use crate::support::{self, Backend, PASSWORD};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn start(backend: Backend) -> (Gatehouse, SmtpSink) {
-    let sink = SmtpSink::start();
-    let url = sink.url();
-    let gh = support::start_with(
-        backend,
-        &[("GATEHOUSE_MAIL__TRANSPORT", "smtp"), ("GATEHOUSE_MAIL__SMTP_URL", url.as_str())],
-    )
-    .await;
-    (gh, sink)
-}
-
-async fn page(http: &reqwest::Client, url: &str) -> (String, String) {
-    let html = http.get(url).send().await.unwrap().text().await.unwrap();
-    (support::hidden(&html, "csrf"), html)
-}
-
-async fn post(http: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
-    let resp = http.post(url).form(form).send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
 async fn sign_up(gh: &Gatehouse, email: &str, password: &str) -> (u16, String) {
     let http = support::browser();
-    let (csrf, _) = page(&http, &format!("{}/signup", gh.base_url)).await;
+    let (csrf, _) = support::form_page(&http, &format!("{}/signup", gh.base_url)).await;
     let form = [
         ("csrf", csrf.as_str()),
         ("email", email),
@@ -40,7 +19,7 @@ async fn sign_up(gh: &Gatehouse, email: &str, password: &str) -> (u16, String) {
         ("password", password),
         ("repeat", password),
     ];
-    post(&http, format!("{}/signup", gh.base_url), &form).await
+    support::post_form(&http, format!("{}/signup", gh.base_url), &form).await
 }
 
 /// Follows the verification mail's link and presses "Verify email"; returns the final page.
@@ -49,24 +28,20 @@ async fn verify(gh: &Gatehouse, sink: &SmtpSink, email: &str) -> (u16, String, S
     assert_eq!(mail.subject, "Verify your email address");
     let link = mail.link("/verify-email");
     let http = support::browser();
-    let (csrf, html) = page(&http, &link).await;
+    let (csrf, html) = support::form_page(&http, &link).await;
     assert!(html.contains("Verify email"), "{html}");
     let token = support::hidden(&html, "token");
-    let (status, html) =
-        post(&http, format!("{}/verify-email", gh.base_url), &[("csrf", &csrf), ("token", &token)]).await;
+    let (status, html) = support::post_form(
+        &http,
+        format!("{}/verify-email", gh.base_url),
+        &[("csrf", &csrf), ("token", &token)],
+    )
+    .await;
     (status, html, link)
 }
 
 async fn signs_in(gh: &Gatehouse, email: &str, password: &str) -> bool {
-    let http = support::browser();
-    let (csrf, _) = page(&http, &format!("{}/signin", gh.base_url)).await;
-    let (status, _) = post(
-        &http,
-        format!("{}/signin/password", gh.base_url),
-        &[("csrf", &csrf), ("email", email), ("password", password)],
-    )
-    .await;
-    status == 200
+    support::password_sign_in(gh, &support::browser(), email, password).await.0 == 200
 }
 
 /// The userinfo a client gets for `email` through the whole code flow.
@@ -102,17 +77,17 @@ async fn userinfo(gh: &Gatehouse, client: &support::TestClient, email: &str) -> 
 }
 
 async fn sign_up_verifies_the_email_before_the_account_exists(backend: Backend) {
-    let (gh, sink) = start(backend).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     let http = support::browser();
-    let (csrf, html) = page(&http, &format!("{}/signin", gh.base_url)).await;
+    let (csrf, html) = support::form_page(&http, &format!("{}/signin", gh.base_url)).await;
     assert!(html.contains("have an account?") && html.contains("href=\"/signup\""), "{html}");
-    let (_, html) = page(&http, &format!("{}/signup", gh.base_url)).await;
+    let (_, html) = support::form_page(&http, &format!("{}/signup", gh.base_url)).await;
     assert!(
         html.contains("Password requirements:") && html.contains("At least 8 characters"),
         "rules before typing"
     );
     // Every problem at once, nothing sent.
-    let (status, html) = post(
+    let (status, html) = support::post_form(
         &http,
         format!("{}/signup", gh.base_url),
         &[
@@ -144,7 +119,7 @@ async fn sign_up_verifies_the_email_before_the_account_exists(backend: Backend) 
 }
 
 async fn sign_up_with_a_taken_email_changes_nothing(backend: Backend) {
-    let (gh, sink) = start(backend).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     support::create_user(&gh, "taken@example.org");
     let (status, html) = sign_up(&gh, "taken@example.org", "Another-Pass-9").await;
     assert_eq!(status, 200);
@@ -156,7 +131,7 @@ async fn sign_up_with_a_taken_email_changes_nothing(backend: Backend) {
 }
 
 async fn imported_account_is_claimed_with_its_attributes(backend: Backend) {
-    let (gh, sink) = start(backend).await;
+    let (gh, sink) = support::start_with_mail(backend, &[]).await;
     let csv = gh.data_dir.join("legacy.csv");
     std::fs::write(
         &csv,
@@ -186,7 +161,7 @@ async fn imported_account_is_claimed_with_its_attributes(backend: Backend) {
 }
 
 async fn a_bad_import_file_changes_nothing(backend: Backend) {
-    let (gh, _sink) = start(backend).await;
+    let (gh, _sink) = support::start_with_mail(backend, &[]).await;
     let csv = gh.data_dir.join("bad.csv");
     std::fs::write(&csv, "email,given_name\ngood@example.org,Good\nnot-an-email,Bad\n").unwrap();
     let out = gh.cli(&["user", "import", csv.to_str().unwrap()]);

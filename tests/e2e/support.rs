@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use reqwest::header::LOCATION;
-use testkit::Gatehouse;
+use testkit::{Gatehouse, SmtpSink};
 
 pub const PASSWORD: &str = "Correct-Horse-42";
 
@@ -213,4 +213,41 @@ pub async fn redeem(gh: &Gatehouse, client: &TestClient, code: &str, verifier: &
         .send()
         .await
         .unwrap()
+}
+
+/// Starts gatehouse delivering mail to a fresh SMTP sink on loopback.
+pub async fn start_with_mail(backend: Backend, extra: &[(&str, &str)]) -> (Gatehouse, SmtpSink) {
+    let sink = SmtpSink::start();
+    let url = sink.url();
+    let mut env = vec![("GATEHOUSE_MAIL__TRANSPORT", "smtp"), ("GATEHOUSE_MAIL__SMTP_URL", url.as_str())];
+    env.extend_from_slice(extra);
+    (start_with(backend, &env).await, sink)
+}
+
+/// GETs a page and returns (csrf token, html).
+pub async fn form_page(http: &reqwest::Client, url: &str) -> (String, String) {
+    let html = http.get(url).send().await.unwrap().text().await.unwrap();
+    (hidden(&html, "csrf"), html)
+}
+
+/// POSTs a form and returns (status, body).
+pub async fn post_form(http: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String) {
+    let resp = http.post(url).form(form).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// Signs in with a password through the pages, without an authorization request.
+pub async fn password_sign_in(
+    gh: &Gatehouse,
+    http: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> (u16, String) {
+    let (csrf, _) = form_page(http, &format!("{}/signin", gh.base_url)).await;
+    post_form(
+        http,
+        format!("{}/signin/password", gh.base_url),
+        &[("csrf", &csrf), ("email", email), ("password", password)],
+    )
+    .await
 }

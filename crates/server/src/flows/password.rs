@@ -39,3 +39,28 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Si
     }
     Ok(outcome)
 }
+
+/// Checks a new password against every rule (the policy with the account's email and names,
+/// common passwords, the account's history) and hashes it when it passes. `Err` lists every
+/// broken rule, for the page to show.
+pub async fn check_new(
+    state: &AppState,
+    account: &identity::Account,
+    password: &str,
+) -> Result<Result<String, Vec<String>>, Failure> {
+    use identity::PasswordHistoryStore;
+    let (id, depth) = (account.id.clone(), state.password_rules.effective_history_depth());
+    let history = state.db(move |s| s.password_history(&id, depth)).await?;
+    let names: Vec<&str> = [&account.name, &account.given_name, &account.family_name]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let violations =
+        state.password_rules.violations(&state.hash_pool, password, &account.email, &names, &history).await;
+    if !violations.is_empty() {
+        return Ok(Err(violations.iter().map(ToString::to_string).collect()));
+    }
+    let hash = state.hash_pool.hash(password.to_owned()).await.map_err(Failure::internal)?;
+    Ok(Ok(hash))
+}

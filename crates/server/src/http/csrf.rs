@@ -73,6 +73,17 @@ pub mod forms {
         }
     }
 
+    /// The token for a form page, and a 200 response builder that sets the CSRF cookie when
+    /// the browser had none.
+    pub fn page(req: &HttpRequest, state: &AppState) -> (String, actix_web::HttpResponseBuilder) {
+        let (token, cookie) = issue(req, state);
+        let mut builder = actix_web::HttpResponse::Ok();
+        if let Some(cookie) = cookie {
+            builder.cookie(cookie);
+        }
+        (token, builder)
+    }
+
     /// Refuses a form whose token does not match the browser's cookie, with a page that leads
     /// back to `back`.
     pub fn check(req: &HttpRequest, state: &AppState, token: &str, back: String) -> Result<(), Failure> {

@@ -40,7 +40,7 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<ContinueQuery>,
 ) -> Result<HttpResponse, Failure> {
-    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     let back = back_to_sign_in(query.continue_to());
     let page = pages::Forgot {
         csrf: &token,
@@ -49,10 +49,6 @@ pub async fn page(
         error: None,
         back: &back,
     };
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
     render(builder, &page)
 }
 

@@ -8,6 +8,7 @@ use identity::{Consume, LockoutStore, OneTimeCodeStore, PasswordHistoryStore, Pu
 use serde::Deserialize;
 use tokens::TokenHash;
 
+use crate::flows;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -44,11 +45,7 @@ pub async fn page(
     ) {
         return link_spent();
     }
-    let (token, cookie) = csrf::forms::issue(&req, &state);
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
+    let (token, builder) = csrf::forms::page(&req, &state);
     form_page(builder, &state, &token, &query.token, &[])
 }
 
@@ -75,22 +72,11 @@ pub async fn submit(
     let Some(account) = state.db(move |s| identity::AccountStore::find_account(s, &id)).await? else {
         return link_spent();
     };
-    let (id, depth) = (account.id.clone(), state.password_rules.effective_history_depth());
-    let history = state.db(move |s| s.password_history(&id, depth)).await?;
-    let names: Vec<&str> = [&account.name, &account.given_name, &account.family_name]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    let violations = state
-        .password_rules
-        .violations(&state.hash_pool, &form.password, &account.email, &names, &history)
-        .await;
-    if !violations.is_empty() {
-        let errors: Vec<String> = violations.iter().map(ToString::to_string).collect();
-        return form_page(invalid, &state, &form.csrf, &form.token, &errors);
-    }
-    let new_hash = state.hash_pool.hash(form.password.clone()).await.map_err(Failure::internal)?;
+    let new_hash = match flows::password::check_new(&state, &account, &form.password).await? {
+        Ok(hash) => hash,
+        Err(errors) => return form_page(invalid, &state, &form.csrf, &form.token, &errors),
+    };
+    let depth = state.password_rules.effective_history_depth();
     // Spending the link is the one-winner step: a second submission finds it used.
     if !matches!(
         state.db(move |s| s.consume_link(&hash, Purpose::PasswordReset, now)).await?,

@@ -32,12 +32,8 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<ContinueQuery>,
 ) -> Result<HttpResponse, Failure> {
-    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     let form = Form { email: query.email().to_owned(), ..Form::default() };
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
     form_page(builder, &state, &token, query.continue_to(), &form, &[])
 }
 

@@ -29,7 +29,7 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<ContinueQuery>,
 ) -> Result<HttpResponse, Failure> {
-    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     let back = back_to_sign_in(query.continue_to());
     let page = pages::Unlock {
         csrf: &token,
@@ -38,10 +38,6 @@ pub async fn page(
         error: None,
         back: &back,
     };
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
     render(builder, &page)
 }
 
@@ -81,11 +77,7 @@ pub async fn confirm_page(
     {
         return link_spent();
     }
-    let (token, cookie) = csrf::forms::issue(&req, &state);
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
+    let (token, builder) = csrf::forms::page(&req, &state);
     render(builder, &pages::UnlockConfirm { csrf: &token, token: &query.token })
 }
 

@@ -30,11 +30,7 @@ pub async fn page(
     if !state.db(move |s| s.peek_registration(&hash, now)).await? {
         return link_spent();
     }
-    let (token, cookie) = csrf::forms::issue(&req, &state);
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
+    let (token, builder) = csrf::forms::page(&req, &state);
     render(builder, &pages::VerifyEmail { csrf: &token, token: &query.token })
 }
 

@@ -7,7 +7,7 @@ use askama::Template;
 use identity::{NewAuditEvent, ProfileStore};
 use serde::Deserialize;
 
-use super::{PATH, audit, citizen, client_ip, to_sign_in, with_csrf};
+use super::{PATH, audit, citizen, client_ip, to_sign_in};
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -33,7 +33,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     if citizen(&req, &state, AppState::now()).await?.is_none() {
         return Ok(to_sign_in(DELETE));
     }
-    let (token, builder) = with_csrf(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     render(builder, &DeletePage { csrf: &token })
 }
 

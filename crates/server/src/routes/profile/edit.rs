@@ -8,7 +8,7 @@ use askama::Template;
 use identity::{NewAuditEvent, ProfileField, ProfileStore, ProfileUpdate, ProfileViolation};
 use serde::Deserialize;
 
-use super::{PATH, audit, citizen, client_ip, see_other, to_sign_in, with_csrf};
+use super::{PATH, audit, citizen, client_ip, see_other, to_sign_in};
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::routes::signin::render;
@@ -63,7 +63,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let Some(me) = citizen(&req, &state, AppState::now()).await? else {
         return Ok(to_sign_in(EDIT));
     };
-    let (token, builder) = with_csrf(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     let a = &me.account;
     let stored = |f: ProfileField| {
         match f {

@@ -98,16 +98,6 @@ async fn audit(state: &AppState, event: NewAuditEvent) -> Result<(), Failure> {
     state.db(move |s| s.record_event(&event)).await
 }
 
-/// A page with a form: its CSRF token, setting the cookie when the browser has none.
-fn with_csrf(req: &HttpRequest, state: &AppState) -> (String, actix_web::HttpResponseBuilder) {
-    let (token, cookie) = csrf::forms::issue(req, state);
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
-    (token, builder)
-}
-
 /// "My Profile". Unset fields show as "Not provided".
 #[derive(Template)]
 #[template(path = "profile.html")]
@@ -124,7 +114,7 @@ async fn view(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let Some(me) = citizen(&req, &state, AppState::now()).await? else {
         return Ok(to_sign_in(PATH));
     };
-    let (token, builder) = with_csrf(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     let a = &me.account;
     let page = ProfilePage {
         csrf: &token,

@@ -10,7 +10,7 @@ use askama::Template;
 use identity::{NewAuditEvent, PasswordHistoryStore, RevocationStore, SignInOutcome};
 use serde::Deserialize;
 
-use super::{PATH, audit, citizen, client_ip, to_sign_in, with_csrf};
+use super::{PATH, audit, citizen, client_ip, to_sign_in};
 use crate::flows;
 use crate::http::csrf;
 use crate::http::error::Failure;
@@ -48,7 +48,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let Some(me) = citizen(&req, &state, AppState::now()).await? else {
         return Ok(to_sign_in(CHANGE));
     };
-    let (token, builder) = with_csrf(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     form(builder, &state, &token, me.account.email.as_str(), None, &[])
 }
 
@@ -96,22 +96,11 @@ pub async fn submit(
             );
         }
     }
-    let (id, depth) = (account.id.clone(), state.password_rules.effective_history_depth());
-    let history = state.db(move |s| s.password_history(&id, depth)).await?;
-    let names: Vec<&str> = [&account.name, &account.given_name, &account.family_name]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    let violations = state
-        .password_rules
-        .violations(&state.hash_pool, &f.password, &account.email, &names, &history)
-        .await;
-    if !violations.is_empty() {
-        let errors: Vec<String> = violations.iter().map(ToString::to_string).collect();
-        return form(invalid(), &state, &f.csrf, email, None, &errors);
-    }
-    let new_hash = state.hash_pool.hash(f.password).await.map_err(Failure::internal)?;
+    let new_hash = match flows::password::check_new(&state, account, &f.password).await? {
+        Ok(hash) => hash,
+        Err(errors) => return form(invalid(), &state, &f.csrf, email, None, &errors),
+    };
+    let depth = state.password_rules.effective_history_depth();
     let (id, keep) = (account.id.clone(), me.session.id.clone());
     state
         .db(move |s| {

@@ -126,7 +126,7 @@ pub async fn email_page(
     state: web::Data<AppState>,
     query: web::Query<ContinueQuery>,
 ) -> Result<HttpResponse, Failure> {
-    let (token, cookie) = csrf::forms::issue(&req, &state);
+    let (token, builder) = csrf::forms::page(&req, &state);
     let unlock = link("/unlock", query.continue_to(), &[]);
     let signup = link("/signup", query.continue_to(), &[]);
     let page = pages::SignInEmail {
@@ -138,10 +138,6 @@ pub async fn email_page(
         keep: false,
         error: None,
     };
-    let mut builder = HttpResponse::Ok();
-    if let Some(cookie) = cookie {
-        builder.cookie(cookie);
-    }
     render(builder, &page)
 }
 
