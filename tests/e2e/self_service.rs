@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-
 use crate::support::{self, Backend, PASSWORD};
 
 const WAIT: Duration = Duration::from_secs(15);
