@@ -6,8 +6,11 @@
     reason = "a test binary: a failed unwrap is a failed test, and the suite functions are not #[test]s"
 )]
 
+#[macro_use]
+mod common;
+
+use common::Db;
 use std::collections::HashSet;
-use std::ops::Deref;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
@@ -21,25 +24,7 @@ use mail::{Outbox, OutgoingMessage};
 use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, GrantStore, NewCode, Redeem};
 use tokens::{KeyStore, StoredKey, TokenHash};
 
-const POOL_SIZE: u32 = 8;
 const RACERS: usize = 50;
-
-macro_rules! contract {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(&super::sqlite_store());
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                super::$test(&super::postgres_store());
-            })*
-        }
-    };
-}
 
 contract!(
     store_answers_ping,
@@ -67,44 +52,6 @@ contract!(
     two_nodes_claiming_in_parallel_never_lease_one_message_twice,
     a_code_and_its_mail_are_stored_together_or_not_at_all,
 );
-
-/// A migrated store, and the URL to open another handle (another "node") on its database.
-struct Db {
-    store: Store,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Deref for Db {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        &self.store
-    }
-}
-
-impl Db {
-    /// Another pool on the same database, as a second node would have.
-    fn another_node(&self) -> Store {
-        Store::connect(&self.url, POOL_SIZE).unwrap()
-    }
-}
-
-/// A migrated store on a SQLite file in a directory that does not exist yet.
-fn sqlite_store() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/data/gatehouse.db", dir.path().display());
-    let store = Store::connect(&url, POOL_SIZE).unwrap();
-    store.migrate().unwrap();
-    Db { store, url, _dir: Some(dir) }
-}
-
-/// A migrated store on a new, empty PostgreSQL database.
-fn postgres_store() -> Db {
-    let url = testkit::fresh_database_url();
-    let store = Store::connect(&url, POOL_SIZE).unwrap();
-    store.migrate().unwrap();
-    Db { store, url, _dir: None }
-}
 
 fn new_account(email: &str) -> NewAccount {
     NewAccount {

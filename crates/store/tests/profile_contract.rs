@@ -7,7 +7,8 @@
     reason = "a test binary: a failed unwrap is a failed test, and the suite functions are not #[test]s"
 )]
 
-use std::ops::Deref;
+#[macro_use]
+mod common;
 
 use gatehouse_store::Store;
 use identity::{
@@ -19,25 +20,7 @@ use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, NewCode, Redeem};
 use serde_json::json;
 use tokens::TokenHash;
 
-const POOL_SIZE: u32 = 4;
 const T0: i64 = 1_700_000_000;
-
-macro_rules! contract {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(&super::sqlite_store());
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                super::$test(&super::postgres_store());
-            })*
-        }
-    };
-}
 
 contract!(
     a_profile_update_is_stored_and_read_back,
@@ -46,32 +29,6 @@ contract!(
     deleting_a_missing_account_is_false,
     audit_events_are_recorded_listed_newest_first_and_outlive_the_account,
 );
-
-struct Db {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Deref for Db {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        &self.store
-    }
-}
-
-fn sqlite_store() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/gatehouse.db", dir.path().display());
-    let store = Store::connect(&url, POOL_SIZE).unwrap();
-    store.migrate().unwrap();
-    Db { store, _dir: Some(dir) }
-}
-
-fn postgres_store() -> Db {
-    let store = Store::connect(&testkit::fresh_database_url(), POOL_SIZE).unwrap();
-    store.migrate().unwrap();
-    Db { store, _dir: None }
-}
 
 fn new_account(email: &str) -> NewAccount {
     NewAccount {

@@ -8,8 +8,11 @@
     reason = "a test binary: a failed unwrap is a failed test, and the suite functions are not #[test]s"
 )]
 
+#[macro_use]
+mod common;
+
+use common::Db;
 use std::collections::BTreeMap;
-use std::ops::Deref;
 use std::sync::Barrier;
 
 use diesel::prelude::*;
@@ -22,27 +25,9 @@ use mail::{Outbox, OutgoingMessage};
 use oauth::{Client, ClientId, ClientStore};
 use tokens::TokenHash;
 
-const POOL_SIZE: u32 = 8;
 const RACERS: usize = 20;
 const T0: i64 = 1_700_000_000;
 const TTL: i64 = 86_400;
-
-macro_rules! contract {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(&super::sqlite_store());
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                super::$test(&super::postgres_store());
-            })*
-        }
-    };
-}
 
 contract!(
     clients_keep_their_extra_claims,
@@ -54,35 +39,6 @@ contract!(
     twenty_parallel_completions_for_one_email_create_one_account,
     importing_skips_existing_emails_and_is_one_transaction,
 );
-
-/// A migrated store, and its URL for looking at a column the API does not show.
-struct Db {
-    store: Store,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Deref for Db {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        &self.store
-    }
-}
-
-fn sqlite_store() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/gatehouse.db", dir.path().display());
-    let store = Store::connect(&url, POOL_SIZE).unwrap();
-    store.migrate().unwrap();
-    Db { store, url, _dir: Some(dir) }
-}
-
-fn postgres_store() -> Db {
-    let url = testkit::fresh_database_url();
-    let store = Store::connect(&url, POOL_SIZE).unwrap();
-    store.migrate().unwrap();
-    Db { store, url, _dir: None }
-}
 
 mod peek {
     diesel::table! {

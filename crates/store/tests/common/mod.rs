@@ -1,0 +1,65 @@
+//! The harness every store contract suite shares: a fresh, migrated store on a SQLite file (in a
+//! directory that does not exist yet) or on a new PostgreSQL database, and the macro that runs
+//! each suite function on both.
+
+use std::ops::Deref;
+
+use gatehouse_store::Store;
+
+pub const POOL_SIZE: u32 = 8;
+
+/// Runs each suite function `fn name(db: &Db)` (or `&Store`) as `sqlite::name` and
+/// `postgres::name`.
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $test() {
+                super::$test(&$crate::common::sqlite_store());
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $test() {
+                super::$test(&$crate::common::postgres_store());
+            })*
+        }
+    };
+}
+
+/// A migrated store, with its URL for a second pool or a look at a column the API hides.
+pub struct Db {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Deref for Db {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl Db {
+    /// Another pool on the same database, as a second node would have.
+    #[allow(dead_code, reason = "not every suite runs two nodes")]
+    pub fn another_node(&self) -> Store {
+        Store::connect(&self.url, POOL_SIZE).unwrap()
+    }
+}
+
+pub fn sqlite_store() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/data/gatehouse.db", dir.path().display());
+    let store = Store::connect(&url, POOL_SIZE).unwrap();
+    store.migrate().unwrap();
+    Db { store, url, _dir: Some(dir) }
+}
+
+pub fn postgres_store() -> Db {
+    let url = testkit::fresh_database_url();
+    let store = Store::connect(&url, POOL_SIZE).unwrap();
+    store.migrate().unwrap();
+    Db { store, url, _dir: None }
+}
