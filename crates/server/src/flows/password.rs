@@ -64,3 +64,49 @@ pub async fn check_new(
     let hash = state.hash_pool.hash(password.to_owned()).await.map_err(Failure::internal)?;
     Ok(Ok(hash))
 }
+
+/// What a password-reset link did with a new password.
+pub enum Reset {
+    Done,
+    /// Used, expired or unknown.
+    LinkSpent,
+    /// The new password breaks these rules; the link is still valid.
+    Rejected(Vec<String>),
+}
+
+/// The reset link's flow: the link is only looked at until the new password passes every rule,
+/// then spent (the one-winner step: a second submission finds it used); the password changes,
+/// every session ends, the account's tokens are revoked and a lockout is lifted.
+pub async fn reset_with_link(state: &AppState, token: &str, password: &str) -> Result<Reset, Failure> {
+    use identity::{Consume, OneTimeCodeStore, PasswordHistoryStore, Purpose, RevocationStore};
+    let now = AppState::now();
+    let hash = tokens::TokenHash::of(token);
+    let peek = hash.clone();
+    let Consume::Accepted { account_id } =
+        state.db(move |s| s.peek_link(&peek, Purpose::PasswordReset, now)).await?
+    else {
+        return Ok(Reset::LinkSpent);
+    };
+    let Some(account) = state.db(move |s| s.find_account(&account_id)).await? else {
+        return Ok(Reset::LinkSpent);
+    };
+    let new_hash = match check_new(state, &account, password).await? {
+        Ok(hash) => hash,
+        Err(errors) => return Ok(Reset::Rejected(errors)),
+    };
+    if !matches!(
+        state.db(move |s| s.consume_link(&hash, Purpose::PasswordReset, now)).await?,
+        Consume::Accepted { .. }
+    ) {
+        return Ok(Reset::LinkSpent);
+    }
+    let (id, depth) = (account.id.clone(), state.password_rules.effective_history_depth());
+    state
+        .db(move |s| {
+            s.change_password(&id, &new_hash, depth, now)?;
+            s.revoke_account_access(&id, None, now)?;
+            s.clear_lockout(&id)
+        })
+        .await?;
+    Ok(Reset::Done)
+}

@@ -4,22 +4,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{Consume, LockoutStore, OneTimeCodeStore, PasswordHistoryStore, Purpose, RevocationStore};
+use identity::{Consume, OneTimeCodeStore, Purpose};
 use serde::Deserialize;
 use tokens::TokenHash;
 
 use crate::flows;
+use crate::flows::password::Reset;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
+use crate::routes::TokenForm;
 use crate::routes::signin::render;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    #[serde(default)]
-    token: String,
-}
 
 #[derive(Deserialize)]
 pub struct ResetForm {
@@ -35,7 +31,7 @@ pub struct ResetForm {
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<TokenQuery>,
+    query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, Failure> {
     let now = AppState::now();
     let hash = TokenHash::of(&query.token);
@@ -56,42 +52,18 @@ pub async fn submit(
 ) -> Result<HttpResponse, Failure> {
     let back = format!("/password/reset?token={}", form.token);
     csrf::forms::check(&req, &state, &form.csrf, back)?;
-    let now = AppState::now();
-    let hash = TokenHash::of(&form.token);
-    let peek = hash.clone();
-    let Consume::Accepted { account_id } =
-        state.db(move |s| s.peek_link(&peek, Purpose::PasswordReset, now)).await?
-    else {
-        return link_spent();
-    };
-    let invalid = HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY);
     if form.password != form.repeat {
+        let invalid = HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY);
         return form_page(invalid, &state, &form.csrf, &form.token, &["The passwords do not match.".into()]);
     }
-    let id = account_id.clone();
-    let Some(account) = state.db(move |s| identity::AccountStore::find_account(s, &id)).await? else {
-        return link_spent();
-    };
-    let new_hash = match flows::password::check_new(&state, &account, &form.password).await? {
-        Ok(hash) => hash,
-        Err(errors) => return form_page(invalid, &state, &form.csrf, &form.token, &errors),
-    };
-    let depth = state.password_rules.effective_history_depth();
-    // Spending the link is the one-winner step: a second submission finds it used.
-    if !matches!(
-        state.db(move |s| s.consume_link(&hash, Purpose::PasswordReset, now)).await?,
-        Consume::Accepted { .. }
-    ) {
-        return link_spent();
+    match flows::password::reset_with_link(&state, &form.token, &form.password).await? {
+        Reset::Done => {}
+        Reset::LinkSpent => return link_spent(),
+        Reset::Rejected(errors) => {
+            let invalid = HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY);
+            return form_page(invalid, &state, &form.csrf, &form.token, &errors);
+        }
     }
-    let id = account.id.clone();
-    state
-        .db(move |s| {
-            s.change_password(&id, &new_hash, depth, now)?;
-            s.revoke_account_access(&id, None, now)?;
-            s.clear_lockout(&id)
-        })
-        .await?;
     render(
         HttpResponse::Ok(),
         &pages::Message {

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use identity::{Consume, LockoutStore, OneTimeCodeStore, Purpose};
-use serde::Deserialize;
 use tokens::TokenHash;
 
 use crate::flows;
@@ -12,17 +11,10 @@ use crate::flows::mail::Link;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
+use crate::routes::TokenForm;
 use crate::routes::forgot::EmailForm;
 use crate::routes::signin::{BLANK, ContinueQuery, back_to_sign_in, render};
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    token: String,
-}
 
 pub async fn page(
     req: HttpRequest,

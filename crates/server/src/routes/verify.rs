@@ -4,22 +4,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use identity::{AccountId, CompleteRegistration, RegistrationStore};
-use serde::Deserialize;
 use tokens::TokenHash;
 
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
+use crate::routes::TokenForm;
 use crate::routes::signin::render;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    token: String,
-}
 
 pub async fn page(
     req: HttpRequest,
