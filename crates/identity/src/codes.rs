@@ -86,6 +86,11 @@ pub struct CodePolicy {
     pub typed_code_secs: i64,
     /// Wrong entries a typed code survives before it is spent. Default 5.
     pub typed_code_max_tries: u32,
+    /// Seconds before another code or link of one purpose may be mailed to one address
+    /// ("Resend code"). Default 30.
+    pub resend_interval_secs: i64,
+    /// Codes and links of one purpose mailed to one address in an hour, at most. Default 5.
+    pub sends_per_hour: u32,
 }
 
 impl Default for CodePolicy {
@@ -96,11 +101,22 @@ impl Default for CodePolicy {
             verify_email_link_secs: 24 * 60 * 60,
             typed_code_secs: 10 * 60,
             typed_code_max_tries: 5,
+            resend_interval_secs: 30,
+            sends_per_hour: 5,
         }
     }
 }
 
 impl CodePolicy {
+    /// How often mail of one purpose may go to one address ([`crate::throttle::mail_key`]).
+    pub fn mail_throttle(&self) -> crate::ThrottlePolicy {
+        crate::ThrottlePolicy {
+            min_interval_secs: self.resend_interval_secs,
+            max_per_window: self.sends_per_hour,
+            window_secs: 60 * 60,
+        }
+    }
+
     /// How long a code of `kind` for `purpose` lives.
     pub fn ttl(&self, purpose: Purpose, kind: CodeKind) -> i64 {
         match (kind, purpose) {

@@ -24,6 +24,7 @@ mod rules;
 mod sign_in;
 mod signup;
 mod store;
+mod throttle;
 
 pub use account::{Account, AccountId, Email, EmailError, NewAccount};
 pub use audit::{AuditEvent, AuditKind, AuditStore, NewAuditEvent};
@@ -48,3 +49,4 @@ pub use signup::{
 pub use store::{
     AccountStore, CreateAccount, NewSession, RevocationStore, Session, SessionStore, StoreError,
 };
+pub use throttle::{Throttle, ThrottlePolicy, ThrottleState, ThrottleStore, mail_key};

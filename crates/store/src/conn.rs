@@ -15,9 +15,13 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-/// How long libpq may take to reach the server, unless the URL says otherwise: a wrong host
-/// should fail start-up in seconds, not hang.
-const PG_CONNECT_TIMEOUT_SECS: u32 = 5;
+/// libpq parameters added unless the URL sets them:
+/// - `connect_timeout`: a wrong host should fail start-up in seconds, not hang;
+/// - `gssencmode=disable`: with the default (`prefer`) libpq initialises Kerberos on every
+///   connect, and a pool thread still connecting while the process exits aborts it inside the
+///   Kerberos library (`k5_mutex_lock` assertion, seen on short CLI commands). Kerberos
+///   deployments set `gssencmode` in the URL themselves.
+const PG_DEFAULTS: [(&str, &str); 2] = [("connect_timeout", "5"), ("gssencmode", "disable")];
 
 /// Per-connection SQLite settings. WAL lets readers run beside the one writer; `busy_timeout`
 /// makes a writer wait for the lock instead of failing; foreign keys are off by default in
@@ -56,12 +60,13 @@ impl Target {
             return (!path.is_empty()).then(|| Target { backend: Backend::Sqlite, address: path.to_owned() });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let address = if url.contains("connect_timeout=") {
-                url.to_owned()
-            } else {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
-            };
+            let mut address = url.to_owned();
+            for (key, default) in PG_DEFAULTS {
+                if !address.contains(&format!("{key}=")) {
+                    let sep = if address.contains('?') { '&' } else { '?' };
+                    address = format!("{address}{sep}{key}={default}");
+                }
+            }
             return Some(Target { backend: Backend::Postgres, address });
         }
         None
@@ -137,14 +142,14 @@ mod tests {
         assert_eq!(Target::parse("sqlite:g.db").unwrap().address, "g.db");
         let pg = Target::parse("postgresql://u@h/db").unwrap();
         assert_eq!(pg.backend, Backend::Postgres);
-        assert_eq!(pg.address, "postgresql://u@h/db?connect_timeout=5");
+        assert_eq!(pg.address, "postgresql://u@h/db?connect_timeout=5&gssencmode=disable");
         assert_eq!(
             Target::parse("postgres://u@h/db?sslmode=require").unwrap().address,
-            "postgres://u@h/db?sslmode=require&connect_timeout=5"
+            "postgres://u@h/db?sslmode=require&connect_timeout=5&gssencmode=disable"
         );
         assert_eq!(
-            Target::parse("postgres://h/db?connect_timeout=1").unwrap().address,
-            "postgres://h/db?connect_timeout=1"
+            Target::parse("postgres://h/db?connect_timeout=1&gssencmode=prefer").unwrap().address,
+            "postgres://h/db?connect_timeout=1&gssencmode=prefer"
         );
         assert!(Target::parse("mysql://x").is_none());
         assert!(Target::parse("sqlite://").is_none());

@@ -2,7 +2,8 @@
 //! (`migrations/sqlite`, `migrations/postgres`, embedded in the binary) and a pooled connection
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
-//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore}`,
+//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
+//! ThrottleStore}`,
 //! `oauth::{ClientStore, CodeStore, GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
@@ -24,6 +25,7 @@ mod outbox;
 mod profiles;
 mod registrations;
 mod schema;
+mod throttles;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -160,6 +160,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    throttles (key) {
+        key -> Text,
+        window_started_at -> BigInt,
+        count -> Integer,
+        last_at -> BigInt,
+    }
+}
+
 diesel::joinable!(account_attributes -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(lockouts -> accounts (account_id));

@@ -2,7 +2,7 @@
 //! the worker. Callers run these in the background after answering, so the time a response
 //! takes never tells whether the address has an account.
 
-use identity::{Account, AccountStore, Email, Purpose};
+use identity::{Account, AccountStore, CodeKind, Email, Purpose, Throttle, ThrottleStore};
 use mail::messages;
 
 use crate::http::error::Failure;
@@ -16,54 +16,87 @@ pub async fn account_for(state: &AppState, email: &str) -> Result<Option<Account
     }
 }
 
-/// The emailed links this flow sends.
-#[derive(Clone, Copy, Debug)]
-pub enum Link {
+/// What a citizen can ask to be mailed, by typing an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mailing {
+    /// "Forgot password?": a "Reset password" link.
     PasswordReset,
+    /// "Unlock account?": an "Unlock account" link.
     Unlock,
+    /// The Email method (and "Resend code"): a 6-digit sign-in code.
+    SignInCode,
 }
 
-/// Sends a link to the account of `email`, if any.
-pub async fn send_link(state: &AppState, email: &str, link: Link) -> Result<(), Failure> {
-    let purpose = match link {
-        Link::PasswordReset => Purpose::PasswordReset,
-        Link::Unlock => Purpose::Unlock,
+impl Mailing {
+    fn purpose(self) -> Purpose {
+        match self {
+            Self::PasswordReset => Purpose::PasswordReset,
+            Self::Unlock => Purpose::Unlock,
+            Self::SignInCode => Purpose::SignInCode,
+        }
+    }
+}
+
+/// Asks for `what` to be mailed to `email`. The address is throttled first (whether or not it
+/// has an account, so the answer tells nothing); if allowed, the code is issued and mailed
+/// after the caller has answered, to an account only if there is one.
+pub async fn request(state: &AppState, email: &str, what: Mailing) -> Result<Throttle, Failure> {
+    let throttle = throttle(state, what.purpose(), email).await?;
+    if throttle == Throttle::Allowed {
+        let (background, address) = (state.clone(), email.trim().to_owned());
+        in_background(async move { send(&background, &address, what).await });
+    }
+    Ok(throttle)
+}
+
+/// What a page or the API says when [`request`] was throttled.
+pub fn too_soon(retry_after: i64) -> String {
+    let wait = match retry_after {
+        ..=1 => "a second".to_owned(),
+        2..=90 => format!("{retry_after} seconds"),
+        _ => format!("{} minutes", (retry_after + 59) / 60),
     };
+    format!(
+        "We sent an email to this address a moment ago. Check your inbox and junk folder, or ask again in {wait}."
+    )
+}
+
+/// Counts a mail of `purpose` to `email` against the resend limits
+/// (`accounts.codes.resend_interval_secs`, `sends_per_hour`).
+pub async fn throttle(state: &AppState, purpose: Purpose, email: &str) -> Result<Throttle, Failure> {
+    let (key, policy, now) =
+        (identity::mail_key(purpose, email), state.settings.accounts.codes.mail_throttle(), AppState::now());
+    state.db(move |s| s.hit(&key, &policy, now)).await
+}
+
+/// Issues `what` for the account of `email`, if any, and queues its message in the same
+/// transaction.
+async fn send(state: &AppState, email: &str, what: Mailing) -> Result<(), Failure> {
     let Some(account) = account_for(state, email).await? else {
         return Ok(());
     };
-    let now = AppState::now();
-    let policy = &state.settings.accounts.codes;
-    let (token, code) = identity::issue_link(&account.id, purpose, policy, now);
-    let minutes = (policy.ttl(purpose, identity::CodeKind::Link) + 59) / 60;
+    let (now, policy, mail) = (AppState::now(), &state.settings.accounts.codes, &state.settings.mail);
     let to = account.email.as_str();
-    let message = match link {
-        Link::PasswordReset => {
-            let url = state.endpoint(&format!("/password/reset?token={}", token.expose()));
-            messages::password_reset(&state.settings.mail, to, &url, minutes)
+    let link =
+        |path: &str, token: &tokens::OpaqueToken| state.endpoint(&format!("{path}?token={}", token.expose()));
+    let minutes = |kind| (policy.ttl(what.purpose(), kind) + 59) / 60;
+    let (row, message) = match what {
+        Mailing::PasswordReset => {
+            let (token, row) = identity::issue_link(&account.id, Purpose::PasswordReset, policy, now);
+            let url = link("/password/reset", &token);
+            (row, messages::password_reset(mail, to, &url, minutes(CodeKind::Link)))
         }
-        Link::Unlock => {
-            let url = state.endpoint(&format!("/unlock/confirm?token={}", token.expose()));
-            messages::unlock_account(&state.settings.mail, to, &url, minutes)
+        Mailing::Unlock => {
+            let (token, row) = identity::issue_link(&account.id, Purpose::Unlock, policy, now);
+            let url = link("/unlock/confirm", &token);
+            (row, messages::unlock_account(mail, to, &url, minutes(CodeKind::Link)))
+        }
+        Mailing::SignInCode => {
+            let (code, row) =
+                identity::issue_typed_code(&state.code_key, &account.id, Purpose::SignInCode, policy, now);
+            (row, messages::sign_in_code(mail, to, code.expose(), minutes(CodeKind::Typed)))
         }
     };
-    state.db(move |s| s.issue_code_with_mail(&code, &message, now)).await?;
-    state.outbox_waker.notify_one();
-    Ok(())
-}
-
-/// Sends a 6-digit sign-in code to the account of `email`, if any.
-pub async fn send_sign_in_code(state: &AppState, email: &str) -> Result<(), Failure> {
-    let Some(account) = account_for(state, email).await? else {
-        return Ok(());
-    };
-    let now = AppState::now();
-    let policy = &state.settings.accounts.codes;
-    let (code, row) =
-        identity::issue_typed_code(&state.code_key, &account.id, Purpose::SignInCode, policy, now);
-    let minutes = policy.typed_code_secs / 60;
-    let message =
-        messages::sign_in_code(&state.settings.mail, account.email.as_str(), code.expose(), minutes);
     state.db(move |s| s.issue_code_with_mail(&row, &message, now)).await?;
     state.outbox_waker.notify_one();
     Ok(())

@@ -65,6 +65,14 @@ pub async fn check_new(
     Ok(Ok(hash))
 }
 
+/// Whether a reset link can still be used (the page shows its form only then).
+pub async fn reset_link_is_live(state: &AppState, token: &str) -> Result<bool, Failure> {
+    use identity::{Consume, OneTimeCodeStore, Purpose};
+    let (now, hash) = (AppState::now(), tokens::TokenHash::of(token));
+    let peek = state.db(move |s| s.peek_link(&hash, Purpose::PasswordReset, now)).await?;
+    Ok(matches!(peek, Consume::Accepted { .. }))
+}
+
 /// What a password-reset link did with a new password.
 pub enum Reset {
     Done,

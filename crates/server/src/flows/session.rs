@@ -18,6 +18,30 @@ pub async fn current(req: &HttpRequest, state: &AppState, now: i64) -> Result<Op
     state.db(move |s| s.find_session(&hash, now)).await
 }
 
+/// Who is signed in: the live session and its account.
+pub struct Citizen {
+    pub session: Session,
+    pub account: Account,
+}
+
+/// The signed-in citizen, or `None` without a live session (or when the account is gone).
+pub async fn citizen(req: &HttpRequest, state: &AppState, now: i64) -> Result<Option<Citizen>, Failure> {
+    use identity::AccountStore;
+    let Some(session) = current(req, state, now).await? else {
+        return Ok(None);
+    };
+    let id = session.account_id.clone();
+    let account = state.db(move |s| s.find_account(&id)).await?;
+    Ok(account.map(|account| Citizen { session, account }))
+}
+
+/// The client's address for the audit trail. Behind a reverse proxy it is what the proxy put
+/// in `Forwarded`/`X-Forwarded-For`; without one a client can write those headers itself, so
+/// the address is a lead for an investigation, not proof.
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.connection_info().realip_remote_addr().map(str::to_owned)
+}
+
 /// Starts a session for `account` and returns its cookie. A session the browser already had is
 /// ended first, so a sign-in never inherits an earlier one (session fixation).
 pub async fn start(

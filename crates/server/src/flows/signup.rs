@@ -2,8 +2,9 @@
 //! verification link — in one transaction with the outbox row. Run in the background after the
 //! page answered, so neither the answer nor its timing tells whether the address has an account.
 
-use identity::{NewRegistration, ValidSignUp};
+use identity::{AccountId, CompleteRegistration, NewRegistration, RegistrationStore, Throttle, ValidSignUp};
 use mail::messages;
+use tokens::TokenHash;
 
 use crate::http::error::Failure;
 use crate::state::AppState;
@@ -19,4 +20,44 @@ pub async fn register(state: &AppState, valid: ValidSignUp, password: String) ->
     state.db(move |s| s.create_registration_with_mail(&registration, &message, now)).await?;
     state.outbox_waker.notify_one();
     Ok(())
+}
+
+/// What a sign-up form led to.
+pub enum SignUp {
+    /// "Email sent!": the verification link is on its way (or, when the address already has an
+    /// account, nothing is; the answer is the same).
+    Sent(identity::Email),
+    /// Problems, each beside its field; nothing was stored.
+    Invalid(Vec<identity::FieldError>),
+    /// The address was sent a link a moment ago.
+    TooSoon { retry_after: i64 },
+}
+
+/// Checks the form, throttles the address, and registers in the background.
+pub async fn start(state: &AppState, form: &identity::SignUpForm) -> Result<SignUp, Failure> {
+    let valid = match identity::validate_sign_up(form, &state.password_rules, &state.hash_pool).await {
+        Ok(valid) => valid,
+        Err(errors) => return Ok(SignUp::Invalid(errors)),
+    };
+    let email = valid.email.clone();
+    let purpose = identity::Purpose::VerifyEmail;
+    if let Throttle::Limited { retry_after } = super::mail::throttle(state, purpose, email.as_str()).await? {
+        return Ok(SignUp::TooSoon { retry_after });
+    }
+    let (background, password) = (state.clone(), form.password.clone());
+    super::mail::in_background(async move { register(&background, valid, password).await });
+    Ok(SignUp::Sent(email))
+}
+
+/// Whether a verification link can still be used (the page shows its button only then).
+pub async fn link_is_live(state: &AppState, token: &str) -> Result<bool, Failure> {
+    let (now, hash) = (AppState::now(), TokenHash::of(token));
+    state.db(move |s| s.peek_registration(&hash, now)).await
+}
+
+/// Spends a verification link: the account is created, or an imported one claimed. `None`:
+/// the link was used, expired or unknown.
+pub async fn verify(state: &AppState, token: &str) -> Result<Option<CompleteRegistration>, Failure> {
+    let (now, hash) = (AppState::now(), TokenHash::of(token));
+    state.db(move |s| s.complete_registration(&hash, &AccountId::generate(), now)).await
 }

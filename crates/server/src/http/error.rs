@@ -24,6 +24,8 @@ pub enum Failure {
     Bearer(Option<OAuthError>),
     /// A page for the citizen.
     Page { status: StatusCode, title: String, message: String, back: Option<String> },
+    /// An error of the JSON API (`routes/api`).
+    Api(crate::routes::api::ApiError),
     /// Something broke inside; logged, never detailed to the client.
     Internal(Box<dyn std::error::Error + Send + Sync>),
     /// The same, on an endpoint whose clients read JSON (token, userinfo).
@@ -65,6 +67,7 @@ impl std::fmt::Display for Failure {
             Self::Token { error, .. } => write!(f, "token error: {}", error.code.as_str()),
             Self::Bearer(e) => write!(f, "bearer refused: {:?}", e.as_ref().map(|e| e.code.as_str())),
             Self::Page { title, .. } => write!(f, "page: {title}"),
+            Self::Api(e) => write!(f, "api error: {}", e.error),
             Self::Internal(e) | Self::InternalJson(e) => write!(f, "internal error: {e}"),
         }
     }
@@ -99,6 +102,7 @@ impl ResponseError for Failure {
             Self::Bearer(Some(e)) if e.code == ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Bearer(_) => StatusCode::UNAUTHORIZED,
             Self::Page { status, .. } => *status,
+            Self::Api(e) => e.status,
             Self::Internal(_) | Self::InternalJson(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,6 +143,7 @@ impl ResponseError for Failure {
                 response
             }
             Self::Page { status, title, message, back } => page(*status, title, message, back.as_deref()),
+            Self::Api(e) => e.response(),
             Self::Internal(e) => {
                 log_chain(e.as_ref());
                 page(

@@ -4,10 +4,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use identity::Throttle;
 use serde::Deserialize;
 
 use crate::flows;
-use crate::flows::mail::Link;
+use crate::flows::mail::Mailing;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -60,19 +61,24 @@ pub async fn submit(
     let back = back_to_sign_in(form.continue_to());
     csrf::forms::check(&req, &state, &form.csrf, back.clone())?;
     let email = form.email.trim();
-    if email.is_empty() {
-        let page = pages::Forgot {
-            csrf: &form.csrf,
-            continue_to: form.continue_to(),
-            email: "",
-            error: Some(BLANK),
-            back: &back,
-        };
-        return render(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY), &page);
-    }
-    let (background, address) = (state.get_ref().clone(), email.to_owned());
-    flows::mail::in_background(async move {
-        flows::mail::send_link(&background, &address, Link::PasswordReset).await
-    });
-    render(HttpResponse::Ok(), &pages::EmailSent { email, purpose: "resetting your password", back: &back })
+    let error = match email.is_empty() {
+        true => BLANK.to_owned(),
+        false => match flows::mail::request(&state, email, Mailing::PasswordReset).await? {
+            Throttle::Allowed => {
+                let page = pages::EmailSent { email, purpose: "resetting your password", back: &back };
+                return render(HttpResponse::Ok(), &page);
+            }
+            Throttle::Limited { retry_after } => flows::mail::too_soon(retry_after),
+        },
+    };
+    let status =
+        if email.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::TOO_MANY_REQUESTS };
+    let page = pages::Forgot {
+        csrf: &form.csrf,
+        continue_to: form.continue_to(),
+        email,
+        error: Some(&error),
+        back: &back,
+    };
+    render(HttpResponse::build(status), &page)
 }

@@ -1,6 +1,7 @@
 //! Routes: one file per endpoint, each a thin handler that parses, calls one domain
 //! operation, and renders.
 
+pub mod api;
 mod authorize;
 pub mod discovery;
 mod forgot;
@@ -85,6 +86,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/confirm", web::post().to(unlock::confirm)),
         )
         .configure(profile::configure)
+        .configure(api::configure)
         .service(
             web::resource(signout::PATH)
                 .app_data(signin::form_config())

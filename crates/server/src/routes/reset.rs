@@ -4,9 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{Consume, OneTimeCodeStore, Purpose};
 use serde::Deserialize;
-use tokens::TokenHash;
 
 use crate::flows;
 use crate::flows::password::Reset;
@@ -33,12 +31,7 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, Failure> {
-    let now = AppState::now();
-    let hash = TokenHash::of(&query.token);
-    if !matches!(
-        state.db(move |s| s.peek_link(&hash, Purpose::PasswordReset, now)).await?,
-        Consume::Accepted { .. }
-    ) {
+    if !flows::password::reset_link_is_live(&state, &query.token).await? {
         return link_spent();
     }
     let (token, builder) = csrf::forms::page(&req, &state);

@@ -8,6 +8,7 @@ use identity::{FieldError, SignUpForm};
 use serde::Deserialize;
 
 use crate::flows;
+use crate::flows::signup::SignUp;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages::{self, SignUpField};
@@ -52,24 +53,25 @@ pub async fn submit(
         password: form.password.clone(),
         repeat: form.repeat.clone(),
     };
-    let valid = match identity::validate_sign_up(&typed, &state.password_rules, &state.hash_pool).await {
-        Ok(valid) => valid,
-        Err(errors) => {
+    match flows::signup::start(&state, &typed).await? {
+        SignUp::Sent(email) => render(
+            HttpResponse::Ok(),
+            &pages::EmailSent {
+                email: email.as_str(),
+                purpose: "verifying your email address to finish signing up",
+                back: &back,
+            },
+        ),
+        SignUp::Invalid(errors) => {
             let builder = HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY);
-            return form_page(builder, &state, &form.csrf, continue_to, &form, &errors);
+            form_page(builder, &state, &form.csrf, continue_to, &form, &errors)
         }
-    };
-    let email = valid.email.as_str().to_owned();
-    let (background, password) = (state.get_ref().clone(), form.password.clone());
-    flows::mail::in_background(async move { flows::signup::register(&background, valid, password).await });
-    render(
-        HttpResponse::Ok(),
-        &pages::EmailSent {
-            email: &email,
-            purpose: "verifying your email address to finish signing up",
-            back: &back,
-        },
-    )
+        SignUp::TooSoon { retry_after } => {
+            let errors = [FieldError { field: "email", message: flows::mail::too_soon(retry_after) }];
+            let builder = HttpResponse::build(StatusCode::TOO_MANY_REQUESTS);
+            form_page(builder, &state, &form.csrf, continue_to, &form, &errors)
+        }
+    }
 }
 
 fn form_page(

@@ -3,11 +3,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{Consume, LockoutStore, OneTimeCodeStore, Purpose};
-use tokens::TokenHash;
+use identity::Throttle;
 
 use crate::flows;
-use crate::flows::mail::Link;
+use crate::flows::mail::Mailing;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -41,21 +40,26 @@ pub async fn submit(
     let back = back_to_sign_in(form.continue_to());
     csrf::forms::check(&req, &state, form.csrf(), back.clone())?;
     let email = form.email().trim();
-    if email.is_empty() {
-        let page = pages::Unlock {
-            csrf: form.csrf(),
-            continue_to: form.continue_to(),
-            email: "",
-            error: Some(BLANK),
-            back: &back,
-        };
-        return render(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY), &page);
-    }
-    let (background, address) = (state.get_ref().clone(), email.to_owned());
-    flows::mail::in_background(
-        async move { flows::mail::send_link(&background, &address, Link::Unlock).await },
-    );
-    render(HttpResponse::Ok(), &pages::EmailSent { email, purpose: "unlocking your account", back: &back })
+    let error = match email.is_empty() {
+        true => BLANK.to_owned(),
+        false => match flows::mail::request(&state, email, Mailing::Unlock).await? {
+            Throttle::Allowed => {
+                let page = pages::EmailSent { email, purpose: "unlocking your account", back: &back };
+                return render(HttpResponse::Ok(), &page);
+            }
+            Throttle::Limited { retry_after } => flows::mail::too_soon(retry_after),
+        },
+    };
+    let status =
+        if email.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::TOO_MANY_REQUESTS };
+    let page = pages::Unlock {
+        csrf: form.csrf(),
+        continue_to: form.continue_to(),
+        email,
+        error: Some(&error),
+        back: &back,
+    };
+    render(HttpResponse::build(status), &page)
 }
 
 pub async fn confirm_page(
@@ -63,10 +67,7 @@ pub async fn confirm_page(
     state: web::Data<AppState>,
     query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, Failure> {
-    let now = AppState::now();
-    let hash = TokenHash::of(&query.token);
-    if !matches!(state.db(move |s| s.peek_link(&hash, Purpose::Unlock, now)).await?, Consume::Accepted { .. })
-    {
+    if !flows::lockout::link_is_live(&state, &query.token).await? {
         return link_spent();
     }
     let (token, builder) = csrf::forms::page(&req, &state);
@@ -79,14 +80,9 @@ pub async fn confirm(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, Failure> {
     csrf::forms::check(&req, &state, &form.csrf, format!("/unlock/confirm?token={}", form.token))?;
-    let now = AppState::now();
-    let hash = TokenHash::of(&form.token);
-    let Consume::Accepted { account_id } =
-        state.db(move |s| s.consume_link(&hash, Purpose::Unlock, now)).await?
-    else {
+    if !flows::lockout::unlock_with_link(&state, &form.token).await? {
         return link_spent();
-    };
-    state.db(move |s| s.clear_lockout(&account_id)).await?;
+    }
     render(
         HttpResponse::Ok(),
         &pages::Message {

@@ -3,9 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{AccountId, CompleteRegistration, RegistrationStore};
-use tokens::TokenHash;
+use identity::CompleteRegistration;
 
+use crate::flows;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -18,8 +18,7 @@ pub async fn page(
     state: web::Data<AppState>,
     query: web::Query<TokenForm>,
 ) -> Result<HttpResponse, Failure> {
-    let (now, hash) = (AppState::now(), TokenHash::of(&query.token));
-    if !state.db(move |s| s.peek_registration(&hash, now)).await? {
+    if !flows::signup::link_is_live(&state, &query.token).await? {
         return link_spent();
     }
     let (token, builder) = csrf::forms::page(&req, &state);
@@ -32,9 +31,7 @@ pub async fn submit(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, Failure> {
     csrf::forms::check(&req, &state, &form.csrf, format!("/verify-email?token={}", form.token))?;
-    let (now, hash) = (AppState::now(), TokenHash::of(&form.token));
-    let outcome = state.db(move |s| s.complete_registration(&hash, &AccountId::generate(), now)).await?;
-    let (title, line) = match outcome {
+    let (title, line) = match flows::signup::verify(&state, &form.token).await? {
         None => return link_spent(),
         Some(CompleteRegistration::Created(_) | CompleteRegistration::Claimed(_)) => {
             ("Your email is verified", "Your account is ready. Sign in with your email address and password.")

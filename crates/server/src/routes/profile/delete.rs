@@ -4,10 +4,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use identity::{NewAuditEvent, ProfileStore};
 use serde::Deserialize;
 
-use super::{PATH, audit, citizen, client_ip, to_sign_in};
+use super::{PATH, citizen, client_ip, to_sign_in};
+use crate::flows;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -47,10 +47,7 @@ pub async fn submit(
     let Some(me) = citizen(&req, &state, now).await? else {
         return Ok(to_sign_in(PATH));
     };
-    let id = me.account.id;
-    audit(&state, NewAuditEvent::account_deleted(&id, client_ip(&req), now)).await?;
-    // Sessions, codes, lockout and history go with the row; the email is free to sign up again.
-    state.db(move |s| s.delete_account(&id)).await?;
+    flows::profile::delete(&state, me, client_ip(&req)).await?;
     let mut builder = HttpResponse::Ok();
     builder.cookie(clear_session_cookie(&state));
     render(

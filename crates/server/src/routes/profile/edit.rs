@@ -5,10 +5,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use askama::Template;
-use identity::{NewAuditEvent, ProfileField, ProfileStore, ProfileUpdate, ProfileViolation};
+use identity::{ProfileField, ProfileUpdate, ProfileViolation};
 use serde::Deserialize;
 
-use super::{PATH, audit, citizen, client_ip, see_other, to_sign_in};
+use super::{PATH, citizen, client_ip, see_other, to_sign_in};
+use crate::flows;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::routes::signin::render;
@@ -96,15 +97,9 @@ pub async fn submit(
             return form(builder, &f.csrf, |field| f.get(field).to_owned(), &violations);
         }
     };
-    let changed = update.changed_fields(&me.account);
-    if changed.is_empty() {
-        return Ok(see_other(PATH));
-    }
-    let id = me.account.id.clone();
-    if state.db(move |s| s.update_profile(&id, &update, now)).await?.is_none() {
+    if !flows::profile::update(&state, &me, update, client_ip(&req)).await? {
         return Ok(to_sign_in(PATH));
     }
-    audit(&state, NewAuditEvent::profile_updated(&me.account.id, &changed, client_ip(&req), now)).await?;
     Ok(see_other(PATH))
 }
 

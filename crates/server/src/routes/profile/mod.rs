@@ -23,9 +23,8 @@ mod password;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use identity::{Account, AccountStore, AuditStore, NewAuditEvent, Session};
 
-use crate::flows;
+use crate::flows::session::{citizen, client_ip};
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::routes::signin::render;
@@ -59,22 +58,6 @@ fn form_config() -> web::FormConfig {
     })
 }
 
-/// Who is signed in: the live session and its account.
-pub struct Citizen {
-    pub session: Session,
-    pub account: Account,
-}
-
-/// The signed-in citizen, or `None` without a live session (or when the account is gone).
-async fn citizen(req: &HttpRequest, state: &AppState, now: i64) -> Result<Option<Citizen>, Failure> {
-    let Some(session) = flows::session::current(req, state, now).await? else {
-        return Ok(None);
-    };
-    let id = session.account_id.clone();
-    let account = state.db(move |s| s.find_account(&id)).await?;
-    Ok(account.map(|account| Citizen { session, account }))
-}
-
 /// To the sign-in, which returns to `page` (one of this module's paths) afterwards.
 fn to_sign_in(page: &str) -> HttpResponse {
     see_other(&format!("/signin?continue={page}"))
@@ -85,17 +68,6 @@ fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
-}
-
-/// The client's address for the audit trail. Behind a reverse proxy it is what the proxy put
-/// in `Forwarded`/`X-Forwarded-For`; without one a client can write those headers itself, so
-/// the address is a lead for an investigation, not proof.
-fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.connection_info().realip_remote_addr().map(str::to_owned)
-}
-
-async fn audit(state: &AppState, event: NewAuditEvent) -> Result<(), Failure> {
-    state.db(move |s| s.record_event(&event)).await
 }
 
 /// "My Profile". Unset fields show as "Not provided".

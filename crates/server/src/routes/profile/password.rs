@@ -7,11 +7,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use askama::Template;
-use identity::{NewAuditEvent, PasswordHistoryStore, RevocationStore, SignInOutcome};
 use serde::Deserialize;
 
-use super::{PATH, audit, citizen, client_ip, to_sign_in};
+use super::{PATH, citizen, client_ip, to_sign_in};
 use crate::flows;
+use crate::flows::profile::PasswordChange;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -68,55 +68,32 @@ pub async fn submit(
     if f.current.is_empty() {
         return form(invalid(), &state, &f.csrf, email, Some(BLANK), &[]);
     }
-    if f.password != f.repeat {
-        return form(invalid(), &state, &f.csrf, email, None, &["The passwords do not match.".into()]);
-    }
-    let account = &me.account;
-    match flows::password::sign_in(&state, account.email.as_str(), &f.current).await? {
-        SignInOutcome::Authenticated(a) if a.id == account.id => {}
-        SignInOutcome::Locked { until } => {
-            let message = identity::locked_message(until, now);
-            return form(
-                HttpResponse::build(StatusCode::FORBIDDEN),
-                &state,
-                &f.csrf,
-                email,
-                Some(&message),
-                &[],
-            );
-        }
-        _ => {
-            return form(
-                HttpResponse::build(StatusCode::UNAUTHORIZED),
-                &state,
-                &f.csrf,
-                email,
-                Some(WRONG_CURRENT),
-                &[],
-            );
-        }
-    }
-    let new_hash = match flows::password::check_new(&state, account, &f.password).await? {
-        Ok(hash) => hash,
-        Err(errors) => return form(invalid(), &state, &f.csrf, email, None, &errors),
-    };
-    let depth = state.password_rules.effective_history_depth();
-    let (id, keep) = (account.id.clone(), me.session.id.clone());
-    state
-        .db(move |s| {
-            s.change_password(&id, &new_hash, depth, now)?;
-            s.revoke_account_access(&id, Some(&keep), now)
-        })
-        .await?;
-    audit(&state, NewAuditEvent::password_changed(&account.id, client_ip(&req), now)).await?;
-    render(
-        HttpResponse::Ok(),
-        &pages::Message {
-            title: "Your password has been changed",
-            lines: &["You have been signed out everywhere else."],
-            link: Some((PATH, "Back to My Profile")),
-        },
+    let (status, current_error, errors) = match flows::profile::change_password(
+        &state,
+        &me,
+        &f.current,
+        &f.password,
+        &f.repeat,
+        client_ip(&req),
     )
+    .await?
+    {
+        PasswordChange::Changed => {
+            return render(
+                HttpResponse::Ok(),
+                &pages::Message {
+                    title: "Your password has been changed",
+                    lines: &["You have been signed out everywhere else."],
+                    link: Some((PATH, "Back to My Profile")),
+                },
+            );
+        }
+        PasswordChange::WrongCurrent => (StatusCode::UNAUTHORIZED, Some(WRONG_CURRENT.to_owned()), vec![]),
+        PasswordChange::Locked(message) => (StatusCode::FORBIDDEN, Some(message), vec![]),
+        PasswordChange::Rejected(errors) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors),
+    };
+    let builder = HttpResponse::build(status);
+    form(builder, &state, &f.csrf, email, current_error.as_deref(), &errors)
 }
 
 fn form(

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use identity::{Consume, OneTimeCodeStore, Purpose};
 
 use super::{BLANK, StepForm, back_to_sign_in, check_csrf, render, signed_in};
 use crate::flows;
@@ -30,19 +29,10 @@ pub async fn submit(
             HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY),
         );
     }
-    let now = AppState::now();
-    let Some(account) = flows::mail::account_for(&state, &form.email).await? else {
-        return page(&state, &token, &form, Some(WRONG_CODE), HttpResponse::build(StatusCode::UNAUTHORIZED));
-    };
-    let id = account.id.clone();
-    let hash = state.code_key.hash(&id, Purpose::SignInCode, &presented);
-    let max_tries = state.settings.accounts.codes.typed_code_max_tries;
-    let outcome =
-        state.db(move |s| s.attempt_typed_code(&id, Purpose::SignInCode, &hash, now, max_tries)).await?;
-    match outcome {
+    match flows::email_code::verify(&state, &form.email, &presented).await? {
         // RFC 8176 "otp": a one-time password, here delivered by email.
-        Consume::Accepted { .. } => signed_in(&req, &state, &form, &account, "otp", now).await,
-        _ => page(&state, &token, &form, Some(WRONG_CODE), HttpResponse::build(StatusCode::UNAUTHORIZED)),
+        Some(account) => signed_in(&req, &state, &form, &account, "otp", AppState::now()).await,
+        None => page(&state, &token, &form, Some(WRONG_CODE), HttpResponse::build(StatusCode::UNAUTHORIZED)),
     }
 }
 

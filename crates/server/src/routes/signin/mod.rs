@@ -20,9 +20,11 @@ pub mod password;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use askama::Template;
+use identity::Throttle;
 use serde::Deserialize;
 
 use crate::flows;
+use crate::flows::mail::Mailing;
 use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
@@ -184,10 +186,20 @@ pub async fn method(
 ) -> Result<HttpResponse, Failure> {
     let token = check_csrf(&req, &state, &form)?;
     if form.method == "email" {
-        // Sent after answering, so the answer's timing does not tell whether the account exists.
-        let (background, email) = (state.get_ref().clone(), form.email.trim().to_owned());
-        flows::mail::in_background(async move { flows::mail::send_sign_in_code(&background, &email).await });
-        return code::page(&state, &token, &form, None, HttpResponse::Ok());
+        // Issued after answering, so the answer's timing does not tell whether the account exists.
+        return match flows::mail::request(&state, &form.email, Mailing::SignInCode).await? {
+            Throttle::Allowed => code::page(&state, &token, &form, None, HttpResponse::Ok()),
+            Throttle::Limited { retry_after } => {
+                let wait = flows::mail::too_soon(retry_after);
+                code::page(
+                    &state,
+                    &token,
+                    &form,
+                    Some(&wait),
+                    HttpResponse::build(StatusCode::TOO_MANY_REQUESTS),
+                )
+            }
+        };
     }
     password::page(&token, &form, None, HttpResponse::Ok())
 }
