@@ -1,20 +1,20 @@
 //! Signing in with an emailed 6-digit code (identifier-first guide, step 4). Tries are limited
 //! per code; a wrong code, an expired one and an unknown address are the same `None`.
 
-use identity::{Account, Consume, OneTimeCodeStore, Purpose};
+use identity::{Account, AccountId, Consume, OneTimeCodeStore, Purpose};
 
 use crate::http::error::Failure;
 use crate::state::AppState;
 
 /// The account whose live sign-in code `code` is, spending the code; a wrong one uses a try.
 pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<Option<Account>, Failure> {
-    let Some(account) = super::mail::account_for(state, email).await? else {
-        return Ok(None);
-    };
-    let (id, now) = (account.id.clone(), AppState::now());
+    let account = super::mail::account_for(state, email).await?;
+    // An unknown address takes the same steps (an attempt on an id no code has), so the time
+    // an answer takes does not tell whether the address has an account.
+    let (id, now) = (account.as_ref().map_or_else(AccountId::generate, |a| a.id.clone()), AppState::now());
     let hash = state.code_key.hash(&id, Purpose::SignInCode, code.trim());
     let max_tries = state.settings.accounts.codes.typed_code_max_tries;
     let outcome =
         state.db(move |s| s.attempt_typed_code(&id, Purpose::SignInCode, &hash, now, max_tries)).await?;
-    Ok(matches!(outcome, Consume::Accepted { .. }).then_some(account))
+    Ok(account.filter(|_| matches!(outcome, Consume::Accepted { .. })))
 }
