@@ -88,7 +88,16 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
+    /// Every signing key: pending (published, not signing yet), active, retired (published
+    /// until the tokens it signed expire) or expired.
     List,
+    /// Start a rotation: a new key is published now and signs after keys.publish_lead_secs,
+    /// when the current one retires.
+    Rotate {
+        /// Only this algorithm (RS256 or ES256); both by default.
+        #[arg(long)]
+        alg: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -136,6 +145,7 @@ fn main() -> ExitCode {
         Command::User(UserCommand::List) => commands::user_list(&settings),
         Command::User(UserCommand::Import { file }) => commands::user_import(&settings, &file),
         Command::Keys(KeysCommand::List) => commands::keys_list(&settings),
+        Command::Keys(KeysCommand::Rotate { alg }) => commands::keys_rotate(&settings, alg.as_deref()),
     };
     match result {
         Ok(value) => {

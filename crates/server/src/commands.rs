@@ -126,10 +126,45 @@ fn account_json(a: &identity::Account) -> Value {
 
 pub fn keys_list(settings: &Settings) -> Result<Value, CommandError> {
     let store = startup::open_store(settings)?;
-    let keys = store.list_keys().map_err(store_error)?;
-    Ok(Value::Array(
-        keys.iter().map(|k| json!({ "kid": k.kid, "alg": k.alg, "created_at": k.created_at })).collect(),
-    ))
+    crate::keys::describe(&store, settings, AppState::now()).map_err(store_error)
+}
+
+/// `gatehouse keys rotate [--alg A]`: a new key per algorithm, published now and signing after
+/// `keys.publish_lead_secs`, when the current one retires.
+pub fn keys_rotate(settings: &Settings, alg: Option<&str>) -> Result<Value, CommandError> {
+    use tokens::rotation::{RotateWhen, Rotation};
+    let algs = match alg {
+        None => tokens::Algorithm::ALL.to_vec(),
+        Some(name) => vec![tokens::Algorithm::parse(name).ok_or_else(|| {
+            CommandError::Invalid(format!("unknown algorithm {name:?}: use RS256 or ES256"))
+        })?],
+    };
+    let store = startup::open_store(settings)?;
+    let master = startup::master_key(settings)?;
+    // Opening the set first generates the keys of a database that has none, and checks the
+    // master key opens the stored ones.
+    let keys = crate::keys::Keys::load(&store, master, settings, AppState::now()).map_err(store_error)?;
+    let now = AppState::now();
+    let mut rotated = Vec::new();
+    for alg in algs {
+        let done = crate::keys::rotate(&store, keys.master(), settings, &[alg], RotateWhen::Now, now)
+            .map_err(store_error)?;
+        let Some((_, decision, kid)) = done.into_iter().next() else {
+            let pending = store.list_keys().map_err(store_error)?;
+            let waiting = pending.iter().find(|k| k.alg == alg.as_str() && k.activates_at > now);
+            return Err(CommandError::Invalid(match waiting {
+                Some(k) => format!(
+                    "a {alg} key ({}) is already waiting to take over at {}: rotate again after that",
+                    k.kid, k.activates_at
+                ),
+                None => format!("the {alg} key was not rotated: try again"),
+            }));
+        };
+        if let Rotation::Rotate { at, retire } = decision {
+            rotated.push(json!({ "alg": alg.as_str(), "kid": kid, "activates_at": at, "retires": retire }));
+        }
+    }
+    Ok(json!({ "rotated": rotated }))
 }
 
 pub fn migrate(settings: &Settings) -> Result<Value, CommandError> {

@@ -7,6 +7,7 @@ pub mod commands;
 mod flows;
 mod http;
 mod import;
+pub mod keys;
 mod pages;
 mod routes;
 pub mod settings;

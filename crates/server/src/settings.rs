@@ -50,6 +50,23 @@ pub struct KeySettings {
     pub master_key: String,
     /// JWS algorithm of access tokens: `ES256` or `RS256`.
     pub access_token_alg: String,
+    /// Seconds between two reloads of the signing keys from the database: how soon a node sees
+    /// a rotation another node (or `gatehouse keys rotate`) made.
+    pub reload_secs: i64,
+    /// Seconds a rotated-in key is published before it signs; longer than `reload_secs`, so
+    /// every node publishes it before any node signs with it.
+    pub publish_lead_secs: i64,
+    /// Rotate each algorithm's key when it has signed this many days; 0: only by
+    /// `gatehouse keys rotate`.
+    pub rotate_after_days: i64,
+}
+
+impl KeySettings {
+    /// How long a retired key stays published: until every token it signed has expired, and
+    /// every node has stopped signing with it.
+    pub fn retain_secs(&self, tokens: &TokenSettings) -> i64 {
+        tokens.access_token_ttl.max(tokens.id_token_ttl) + self.reload_secs
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -131,7 +148,13 @@ impl Default for DatabaseSettings {
 
 impl Default for KeySettings {
     fn default() -> Self {
-        Self { master_key: String::new(), access_token_alg: "ES256".into() }
+        Self {
+            master_key: String::new(),
+            access_token_alg: "ES256".into(),
+            reload_secs: 60,
+            publish_lead_secs: 300,
+            rotate_after_days: 90,
+        }
     }
 }
 
@@ -228,6 +251,34 @@ impl Settings {
             if value <= 0 {
                 return Err(invalid(key, format!("must be a positive number of seconds, not {value}")));
             }
+        }
+        let keys = &self.keys;
+        if keys.reload_secs <= 0 {
+            return Err(invalid(
+                "keys.reload_secs",
+                format!("must be a positive number of seconds, not {}", keys.reload_secs),
+            ));
+        }
+        if keys.publish_lead_secs <= keys.reload_secs {
+            return Err(invalid(
+                "keys.publish_lead_secs",
+                format!(
+                    "must be more than keys.reload_secs ({}), or a node could sign with a key another node does not publish yet",
+                    keys.reload_secs
+                ),
+            ));
+        }
+        if keys.rotate_after_days < 0 {
+            return Err(invalid("keys.rotate_after_days", "must be 0 (never) or a number of days".into()));
+        }
+        if self.accounts.codes.resend_interval_secs < 0 {
+            return Err(invalid(
+                "accounts.codes.resend_interval_secs",
+                "must be 0 or a number of seconds".into(),
+            ));
+        }
+        if self.accounts.codes.sends_per_hour == 0 {
+            return Err(invalid("accounts.codes.sends_per_hour", "must be at least 1".into()));
         }
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1".into()));

@@ -8,9 +8,10 @@ use actix_web::{App, HttpServer, web};
 use identity::{CodeKey, HashPool};
 use mail::Mailer;
 use store::Store;
-use tokens::{Algorithm, KeySet, MasterKey};
+use tokens::{Algorithm, MasterKey};
 
 use crate::http::csrf::CsrfKey;
+use crate::keys::Keys;
 use crate::routes;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -83,7 +84,6 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let settings = Arc::new(settings);
     let store = open_store(&settings)?;
     let master = master_key(&settings)?;
-    let keys = KeySet::load(&store, &master, AppState::now())?;
     let hash_pool = HashPool::new(settings.passwords.argon2.clone(), settings.hash_threads())?;
     let access_token_alg = Algorithm::parse(&settings.keys.access_token_alg).unwrap_or(Algorithm::Es256);
     let token_settings = oauth::TokenSettings {
@@ -92,12 +92,15 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         id_token_ttl: settings.tokens.id_token_ttl,
         access_token_alg,
     };
+    let csrf = Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1")));
+    let code_key = Arc::new(CodeKey::from_master(&master));
+    let keys = Keys::load(&store, master, &settings, AppState::now())?;
     Ok(AppState {
         discovery: routes::discovery::document(&settings).into(),
-        csrf: Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1"))),
+        csrf,
         mailer: Mailer::from_settings(&settings.mail)?,
         outbox_waker: Arc::new(tokio::sync::Notify::new()),
-        code_key: Arc::new(CodeKey::from_master(&master)),
+        code_key,
         password_rules: Arc::new(settings.password_rules()),
         token_settings: Arc::new(token_settings),
         settings,
@@ -111,6 +114,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let bind = settings.bind.clone();
     let state = build_state(settings).await?;
     actix_web::rt::spawn(crate::flows::outbox::run(state.clone()));
+    actix_web::rt::spawn(crate::keys::run(state.store.clone(), state.keys.clone(), state.settings.clone()));
     let server = HttpServer::new({
         let state = state.clone();
         move || {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use identity::{CodeKey, HashPool, PasswordRules};
 use mail::Mailer;
 use store::Store;
-use tokens::KeySet;
 use tokio::sync::Notify;
 
 use crate::http::csrf::CsrfKey;
@@ -17,7 +16,8 @@ use crate::settings::Settings;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
-    pub keys: KeySet,
+    /// The signing keys; `keys.current()` is the set to use now (reloaded by `keys::run`).
+    pub keys: crate::keys::Keys,
     pub hash_pool: HashPool,
     /// HMAC key for CSRF tokens, derived from the master key so every node shares it.
     pub csrf: Arc<CsrfKey>,

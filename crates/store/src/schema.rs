@@ -7,6 +7,8 @@ diesel::table! {
         alg -> Text,
         sealed_private_key -> Binary,
         created_at -> BigInt,
+        activates_at -> BigInt,
+        retires_at -> Nullable<BigInt>,
     }
 }
 

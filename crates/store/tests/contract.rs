@@ -121,9 +121,17 @@ fn keys_are_listed_oldest_first_and_a_known_kid_is_left_alone(store: &Store) {
         alg: "ES256".into(),
         sealed_private_key: vec![0, 1, 255],
         created_at: 20,
+        activates_at: 20,
+        retires_at: None,
     };
-    let older =
-        StoredKey { kid: "a".into(), alg: "RS256".into(), sealed_private_key: vec![9; 1200], created_at: 10 };
+    let older = StoredKey {
+        kid: "a".into(),
+        alg: "RS256".into(),
+        sealed_private_key: vec![9; 1200],
+        created_at: 10,
+        activates_at: 10,
+        retires_at: Some(500),
+    };
     store.insert_key(&newer).unwrap();
     store.insert_key(&older).unwrap();
     let impostor =

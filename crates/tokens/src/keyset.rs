@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
 
-use crate::{Algorithm, KeyStore, MasterKey, SigningKey, StoreError, TokenError};
+use crate::{Algorithm, KeyStore, MasterKey, SigningKey, StoreError, StoredKey, TokenError, rotation};
 
 /// The loaded keys. Cloning is cheap (one `Arc`).
 #[derive(Clone, Debug)]
@@ -33,19 +33,28 @@ fn alg_index(alg: Algorithm) -> usize {
 }
 
 impl KeySet {
-    /// Loads every stored key; on first start generates and stores an RS256 and/or ES256 key
-    /// for each algorithm that has none.
+    /// Loads the stored keys that are published at `now` (pending, active, or retired less
+    /// than `retain_secs` ago; see [`crate::rotation`]); on first start generates and stores an
+    /// RS256 and/or ES256 key for each algorithm that has none.
     ///
     /// Nodes may race on an empty table. Each inserts its own key and lists again; for an
     /// algorithm it had to generate, a node then signs with a key *another* node inserted if it
     /// sees one (the first listed), else with its own. Whoever inserted that key listed after
     /// inserting it, so the keys both nodes sign with are known to both. Otherwise the signer is
-    /// the newest key of its algorithm.
+    /// the one [`rotation::signer_of`] picks.
     ///
     /// Rows with an algorithm this version does not know are skipped (a newer node may have
     /// added them); a row that fails to open (wrong master key) is an error.
-    pub fn load(store: &impl KeyStore, master: &MasterKey, now: i64) -> Result<KeySet, TokenError> {
-        let mut stored = store.list_keys()?;
+    pub fn load(
+        store: &impl KeyStore,
+        master: &MasterKey,
+        now: i64,
+        retain_secs: i64,
+    ) -> Result<KeySet, TokenError> {
+        let published = |k: &StoredKey| {
+            Algorithm::parse(&k.alg).is_some() && k.phase(now, retain_secs) != rotation::Phase::Expired
+        };
+        let mut stored: Vec<StoredKey> = store.list_keys()?.into_iter().filter(published).collect();
         let mut generated = Vec::new();
         for alg in Algorithm::ALL {
             if !stored.iter().any(|k| k.alg == alg.as_str()) {
@@ -55,24 +64,22 @@ impl KeySet {
             }
         }
         if !generated.is_empty() {
-            stored = store.list_keys()?;
+            stored = store.list_keys()?.into_iter().filter(published).collect();
         }
-        let keys = stored
-            .iter()
-            .filter(|k| Algorithm::parse(&k.alg).is_some())
-            .map(|k| SigningKey::from_stored(k, master))
-            .collect::<Result<Vec<_>, _>>()?;
         let mut signers = [None; 2];
         for alg in Algorithm::ALL {
-            let of_alg = || keys.iter().enumerate().filter(move |(_, k)| k.alg() == alg);
-            signers[alg_index(alg)] = match generated.iter().find(|(a, _)| *a == alg) {
+            let of_alg = || stored.iter().filter(move |k| k.alg == alg.as_str());
+            let kid = match generated.iter().find(|(a, _)| *a == alg) {
                 Some((_, own)) => {
-                    of_alg().find(|(_, k)| k.kid() != own).or_else(|| of_alg().find(|(_, k)| k.kid() == own))
+                    of_alg().find(|k| &k.kid != own).or_else(|| of_alg().find(|k| &k.kid == own))
                 }
-                None => of_alg().max_by_key(|(i, k)| (k.created_at(), *i)),
+                None => rotation::signer_of(of_alg(), now),
             }
-            .map(|(i, _)| i);
+            .map(|k| k.kid.clone());
+            signers[alg_index(alg)] = kid.and_then(|kid| stored.iter().position(|k| k.kid == kid));
         }
+        let keys =
+            stored.iter().map(|k| SigningKey::from_stored(k, master)).collect::<Result<Vec<_>, _>>()?;
         match signers {
             [Some(rs), Some(es)] => Self::build(keys, [rs, es]),
             _ => Err(TokenError::Store(StoreError("a signing key just inserted is not listed".into()))),

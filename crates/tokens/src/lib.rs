@@ -12,6 +12,7 @@ mod error;
 mod keyset;
 mod master;
 mod opaque;
+pub mod rotation;
 mod signing;
 mod store;
 

@@ -123,6 +123,8 @@ impl SigningKey {
             alg: self.alg.as_str().to_owned(),
             sealed_private_key: master.seal(&der, self.kid.as_bytes()),
             created_at: self.created_at,
+            activates_at: self.created_at,
+            retires_at: None,
         }
     }
 

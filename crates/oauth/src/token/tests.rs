@@ -1,8 +1,7 @@
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tokens::{KeyStore, MasterKey, StoredKey};
 
 use super::*;
 use crate::authorize::{AuthorizationParams, CodeGrant, validate};
@@ -13,23 +12,13 @@ const ISS: &str = "https://id.example.org";
 const NOW: i64 = 1_700_000_000;
 const REDIRECT: &str = "https://portal.example.org/cb?tenant=atl";
 
-#[derive(Default)]
-struct MemKeys(Mutex<Vec<StoredKey>>);
-
-impl KeyStore for MemKeys {
-    fn list_keys(&self) -> Result<Vec<StoredKey>, tokens::StoreError> {
-        Ok(self.0.lock().unwrap().clone())
-    }
-    fn insert_key(&self, key: &StoredKey) -> Result<(), tokens::StoreError> {
-        self.0.lock().unwrap().push(key.clone());
-        Ok(())
-    }
-}
-
 /// One key set for every test: RSA key generation is slow.
 fn keys() -> &'static KeySet {
     static KEYS: OnceLock<KeySet> = OnceLock::new();
-    KEYS.get_or_init(|| KeySet::load(&MemKeys::default(), &MasterKey::generate(), NOW).unwrap())
+    KEYS.get_or_init(|| {
+        let keys = tokens::Algorithm::ALL.map(|alg| tokens::SigningKey::generate(alg, NOW).unwrap());
+        KeySet::from_keys(keys.into()).unwrap()
+    })
 }
 
 fn settings() -> TokenSettings {

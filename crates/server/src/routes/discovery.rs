@@ -49,7 +49,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .content_type("application/jwk-set+json")
-        .body(state.keys.jwks_json().to_owned())
+        .body(state.keys.current().jwks_json().to_owned())
 }
 
 pub async fn stylesheet() -> HttpResponse {

@@ -35,7 +35,7 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
         .clone();
 
     let now = AppState::now();
-    let keys = state.keys.clone();
+    let keys = state.keys.current();
     let settings = state.token_settings.clone();
     let store = state.store.clone();
     let outcome = web::block(move || oauth::exchange_code(&store, &keys, &settings, &client, &params, now))

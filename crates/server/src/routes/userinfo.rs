@@ -67,7 +67,7 @@ async fn userinfo(state: &AppState, token: Option<String>) -> Result<HttpRespons
 async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpResponse, Failure> {
     let token = token.ok_or(Failure::Bearer(None))?;
     let now = AppState::now();
-    let keys = state.keys.clone();
+    let keys = state.keys.current();
     let issuer = state.settings.issuer.clone();
     let claims = state
         .db(move |s| match oauth::validate_bearer(s, &keys, &issuer, &token, now) {

@@ -5,11 +5,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::rotation::{self, RotateWhen, Rotation};
 use crate::signing::tests::test_key;
 use crate::{ACCESS_TOKEN_TYP, AccessTokenClaims, ID_TOKEN_TYP, IdTokenClaims, StoredKey};
 
 const ISS: &str = "https://id.example";
 const NOW: i64 = 1_700_000_000;
+/// How long a retired key stays published.
+const RETAIN: i64 = 600;
 
 /// An in-memory key store; `inject` simulates another node inserting during our first insert.
 #[derive(Default)]
@@ -31,6 +34,24 @@ impl KeyStore for MemStore {
         }
         *self.inserts.lock().unwrap() += 1;
         Ok(())
+    }
+    fn rotate_key(
+        &self,
+        new: &StoredKey,
+        now: i64,
+        lead_secs: i64,
+        when: RotateWhen,
+    ) -> Result<Rotation, StoreError> {
+        let mut rows = self.rows.lock().unwrap();
+        let alg = Algorithm::parse(&new.alg).unwrap();
+        let decision = rotation::plan(&rows, alg, now, lead_secs, when);
+        if let Rotation::Rotate { at, retire } = &decision {
+            for row in rows.iter_mut().filter(|r| retire.contains(&r.kid)) {
+                row.retires_at = Some(*at);
+            }
+            rows.push(StoredKey { activates_at: *at, ..new.clone() });
+        }
+        Ok(decision)
     }
 }
 
@@ -251,10 +272,10 @@ fn reopened_keys_sign_tokens_the_original_jwks_verifies() {
 fn load_generates_one_key_per_alg_then_reuses_them() {
     let store = MemStore::default();
     let master = MasterKey::generate();
-    let first = KeySet::load(&store, &master, NOW).unwrap();
+    let first = KeySet::load(&store, &master, NOW, RETAIN).unwrap();
     assert_eq!(store.rows.lock().unwrap().len(), 2);
     assert_eq!(*store.inserts.lock().unwrap(), 2);
-    let second = KeySet::load(&store, &master, NOW + 100).unwrap();
+    let second = KeySet::load(&store, &master, NOW + 100, RETAIN).unwrap();
     assert_eq!(*store.inserts.lock().unwrap(), 2);
     for alg in Algorithm::ALL {
         assert_eq!(first.signer(alg).kid(), second.signer(alg).kid());
@@ -264,23 +285,43 @@ fn load_generates_one_key_per_alg_then_reuses_them() {
     let token = first.signer(Algorithm::Es256).sign_jwt(ACCESS_TOKEN_TYP, &access_claims(NOW + 60));
     assert!(verify_at(&second, &token.unwrap()).is_ok());
     // The wrong master key is an error, never a silent regeneration.
-    let other = KeySet::load(&store, &MasterKey::generate(), NOW);
+    let other = KeySet::load(&store, &MasterKey::generate(), NOW, RETAIN);
     assert!(matches!(other, Err(TokenError::Unseal)));
 }
 
 #[test]
-fn newest_key_of_an_alg_signs_after_rotation() {
+fn a_rotated_key_is_published_first_signs_later_and_the_old_one_lingers() {
     let store = MemStore::default();
     let master = MasterKey::generate();
-    let first = KeySet::load(&store, &master, NOW).unwrap();
-    let rotated = SigningKey::generate(Algorithm::Es256, NOW + 50).unwrap();
-    store.insert_key(&rotated.to_stored(&master)).unwrap();
-    let set = KeySet::load(&store, &master, NOW + 100).unwrap();
-    assert_eq!(set.signer(Algorithm::Es256).kid(), rotated.kid());
-    assert_eq!(set.signer(Algorithm::Rs256).kid(), first.signer(Algorithm::Rs256).kid());
-    // The old key still verifies tokens issued before the rotation.
-    let old = first.signer(Algorithm::Es256).sign_jwt(ACCESS_TOKEN_TYP, &access_claims(NOW + 60));
-    assert!(verify_at(&set, &old.unwrap()).is_ok());
+    let first = KeySet::load(&store, &master, NOW, RETAIN).unwrap();
+    let old_kid = first.signer(Algorithm::Es256).kid().to_owned();
+    let old_token = first.signer(Algorithm::Es256).sign_jwt(ACCESS_TOKEN_TYP, &access_claims(NOW + 900));
+
+    let new = SigningKey::generate(Algorithm::Es256, NOW + 10).unwrap();
+    let decision = store.rotate_key(&new.to_stored(&master), NOW + 10, 60, RotateWhen::Now).unwrap();
+    assert_eq!(decision, Rotation::Rotate { at: NOW + 70, retire: vec![old_kid.clone()] });
+    let jwks_has = |set: &KeySet, kid: &str| set.jwks_json().contains(kid);
+
+    // Pending: published, not signing.
+    let pending = KeySet::load(&store, &master, NOW + 20, RETAIN).unwrap();
+    assert!(jwks_has(&pending, new.kid()) && jwks_has(&pending, &old_kid));
+    assert_eq!(pending.signer(Algorithm::Es256).kid(), old_kid);
+    // Active: signs; the old key still verifies what it signed.
+    let active = KeySet::load(&store, &master, NOW + 70, RETAIN).unwrap();
+    assert_eq!(active.signer(Algorithm::Es256).kid(), new.kid());
+    assert_eq!(active.signer(Algorithm::Rs256).kid(), first.signer(Algorithm::Rs256).kid());
+    assert!(jwks_has(&active, &old_kid));
+    let old_token = old_token.unwrap();
+    assert!(active.verify::<AccessTokenClaims>(&old_token, ACCESS_TOKEN_TYP, ISS, NOW + 100).is_ok());
+    // Past its retention the old key is gone from the JWKS and verifies nothing.
+    let later = KeySet::load(&store, &master, NOW + 70 + RETAIN, RETAIN).unwrap();
+    assert!(!jwks_has(&later, &old_kid) && jwks_has(&later, new.kid()));
+    assert!(matches!(
+        later.verify::<AccessTokenClaims>(&old_token, ACCESS_TOKEN_TYP, ISS, NOW + 100),
+        Err(TokenError::UnknownKey)
+    ));
+    // No new key is generated for an algorithm whose only key is retired but kept.
+    assert_eq!(store.rows.lock().unwrap().len(), 3);
 }
 
 #[test]
@@ -288,11 +329,11 @@ fn racing_first_starts_sign_with_keys_both_nodes_know() {
     let master = MasterKey::generate();
     // Node B lists, inserts and lists again before node A inserts.
     let store_b = MemStore::default();
-    let node_b = KeySet::load(&store_b, &master, NOW).unwrap();
+    let node_b = KeySet::load(&store_b, &master, NOW, RETAIN).unwrap();
     // Node A listed an empty table too; B's rows land just before A's first insert.
     let shared = MemStore::default();
     *shared.inject.lock().unwrap() = store_b.rows.lock().unwrap().clone();
-    let node_a = KeySet::load(&shared, &master, NOW).unwrap();
+    let node_a = KeySet::load(&shared, &master, NOW, RETAIN).unwrap();
     assert_eq!(shared.rows.lock().unwrap().len(), 4);
     for alg in Algorithm::ALL {
         for (signer, verifier) in [(&node_a, &node_b), (&node_b, &node_a)] {
