@@ -10,6 +10,7 @@ mod cli;
 mod code_flow;
 mod errors;
 mod more_flows;
+mod ops;
 mod profile;
 mod self_service;
 mod sessions;

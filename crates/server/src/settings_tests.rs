@@ -62,6 +62,9 @@ fn invalid_values_are_named() {
         ("GATEHOUSE_TOKENS__CODE_TTL", "-5", "tokens.code_ttl"),
         ("GATEHOUSE_TOKENS__CODE_TTL", "soon", "tokens.code_ttl"),
         ("GATEHOUSE_KEYS__ACCESS_TOKEN_ALG", "HS256", "keys.access_token_alg"),
+        ("GATEHOUSE_LOG__FORMAT", "xml", "log.format"),
+        ("GATEHOUSE_METRICS__TOKEN", "short", "metrics.token"),
+        ("GATEHOUSE_METRICS__ENABLED", "maybe", "metrics.enabled"),
     ] {
         let text = Settings::load(None, env(&[(key, value)])).unwrap_err().to_string();
         assert!(text.starts_with(&format!("setting {named}")), "{key}={value}: {text}");
@@ -122,4 +125,18 @@ mod toml_keys {
             }
         }
     }
+}
+
+#[test]
+fn metrics_settings_load_and_the_token_stays_out_of_debug_output() {
+    let token = "a-scrape-token-long-enough";
+    let s = Settings::load(
+        None,
+        env(&[("GATEHOUSE_METRICS__ENABLED", "false"), ("GATEHOUSE_METRICS__TOKEN", token)]),
+    )
+    .unwrap();
+    assert!(!s.metrics.enabled);
+    assert_eq!(s.metrics.token, token);
+    let debug = format!("{s:?}");
+    assert!(!debug.contains(token) && debug.contains("<redacted>"), "{debug}");
 }

@@ -9,6 +9,7 @@ use identity::{Consume, OneTimeCodeStore, Purpose};
 use super::{BLANK, StepForm, back_to_sign_in, check_csrf, render, signed_in};
 use crate::flows;
 use crate::http::error::Failure;
+use crate::http::metrics::{self, SignInMethod, SignInResult};
 use crate::pages;
 use crate::state::AppState;
 
@@ -32,6 +33,7 @@ pub async fn submit(
     }
     let now = AppState::now();
     let Some(account) = flows::mail::account_for(&state, &form.email).await? else {
+        metrics::sign_in(SignInMethod::EmailCode, SignInResult::Failure);
         return page(&state, &token, &form, Some(WRONG_CODE), HttpResponse::build(StatusCode::UNAUTHORIZED));
     };
     let id = account.id.clone();
@@ -39,6 +41,7 @@ pub async fn submit(
     let max_tries = state.settings.accounts.codes.typed_code_max_tries;
     let outcome =
         state.db(move |s| s.attempt_typed_code(&id, Purpose::SignInCode, &hash, now, max_tries)).await?;
+    metrics::sign_in(SignInMethod::EmailCode, matches!(outcome, Consume::Accepted { .. }));
     match outcome {
         // RFC 8176 "otp": a one-time password, here delivered by email.
         Consume::Accepted { .. } => signed_in(&req, &state, &form, &account, "otp", now).await,
