@@ -123,6 +123,13 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     })
     .bind(&bind)
     .map_err(|e| StartError::Bind { bind: bind.clone(), message: e.to_string() })?;
+    if state.settings.keys.master_key.is_empty() && !state.settings.database_url.starts_with("sqlite:") {
+        tracing::warn!(
+            "keys.master_key is not set: using {}/master.key; every node sharing this database needs \
+             the same key (docs/deploying.md)",
+            state.settings.data_dir.display()
+        );
+    }
     tracing::info!(
         "gatehouse listening on http://{bind} (issuer {}, database {})",
         state.settings.issuer,
