@@ -85,6 +85,41 @@ async fn metrics_move_with_sign_ins_and_token_exchanges(gh: &Gatehouse) {
     }
 }
 
+/// The email-code method and lockouts show up under their own labels.
+async fn email_codes_and_lockouts_are_counted(backend: Backend) {
+    let (gh, sink) =
+        support::start_with_mail(backend, &[("GATEHOUSE_ACCOUNTS__LOCKOUT__MAX_FAILURES", "2")]).await;
+    let email = "codes@example.org";
+    support::create_user(&gh, email);
+    let before = scrape(&gh).await;
+
+    let http = support::browser();
+    let (csrf, _) = support::form_page(&http, &gh.url("/signin")).await;
+    let post = |path: &'static str, field: &'static str, value: String| {
+        let (http, csrf, url) = (http.clone(), csrf.clone(), gh.url(path));
+        async move { support::post_form(&http, url, &[("csrf", &csrf), ("email", email), (field, &value)]).await }
+    };
+    assert_eq!(post("/signin/method", "method", "email".into()).await.0, 200);
+    let code = sink.wait_for(email, std::time::Duration::from_secs(20)).await.six_digit_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    assert_eq!(post("/signin/code", "code", wrong.into()).await.0, 401);
+    assert_eq!(post("/signin/code", "code", code).await.0, 200, "signed in (no portal to return to)");
+    assert_eq!(post("/signin/password", "password", "Wrong-Horse-1".into()).await.0, 401);
+    assert_eq!(post("/signin/password", "password", "Wrong-Horse-2".into()).await.0, 403, "locked");
+    assert_eq!(post("/signin/password", "password", support::PASSWORD.into()).await.0, 403, "still locked");
+
+    let after = scrape(&gh).await;
+    for (series, moved) in [
+        (r#"gatehouse_sign_ins_total{method="email_code",result="success"}"#, 1.0),
+        (r#"gatehouse_sign_ins_total{method="email_code",result="failure"}"#, 1.0),
+        (PASSWORD_FAILURE, 1.0),
+        (r#"gatehouse_sign_ins_total{method="password",result="locked"}"#, 2.0),
+        (PASSWORD_SUCCESS, 0.0),
+    ] {
+        assert_eq!(sample(&after, series) - sample(&before, series), moved, "{series}:\n{after}");
+    }
+}
+
 async fn request_ids_are_echoed_or_generated(gh: &Gatehouse) {
     let http = reqwest::Client::new();
     let id_of = |resp: &reqwest::Response| resp.headers()["x-request-id"].to_str().unwrap().to_owned();
@@ -197,6 +232,7 @@ mod per_backend {
     use super::*;
     crate::per_backend!(
         json_logs_carry_the_request_id_and_no_secrets,
-        metrics_can_require_a_token_or_be_switched_off
+        metrics_can_require_a_token_or_be_switched_off,
+        email_codes_and_lockouts_are_counted,
     );
 }
