@@ -12,6 +12,7 @@ mod code_flow;
 mod errors;
 mod keys;
 mod more_flows;
+mod ops;
 mod profile;
 mod self_service;
 mod sessions;

@@ -161,6 +161,12 @@ impl HashPool {
         self.inner.waiting.load(Ordering::Relaxed)
     }
 
+    /// How many hashes hold a thread's permit: queued for or running on a worker (a metric;
+    /// at most [`HashPool::threads`]).
+    pub fn in_flight(&self) -> usize {
+        self.inner.threads.saturating_sub(self.inner.permits.available_permits())
+    }
+
     /// The parameters new hashes are made with.
     pub fn params(&self) -> &Argon2Params {
         &self.inner.params
@@ -368,12 +374,14 @@ pub(crate) mod tests {
         // Give a third job every chance to start if the bound were broken.
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(running.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.in_flight(), 2, "both threads' permits are held");
         release.store(true, Ordering::SeqCst);
         for task in tasks {
             task.await.unwrap();
         }
         assert_eq!(max.load(Ordering::SeqCst), 2);
         assert_eq!(pool.waiting(), 0);
+        assert_eq!(pool.in_flight(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

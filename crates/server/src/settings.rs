@@ -32,6 +32,7 @@ pub struct Settings {
     /// Outgoing mail. `file_dir` empty means `<data_dir>/mail`.
     pub mail: MailSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -121,6 +122,24 @@ pub struct LogSettings {
     pub level: String,
 }
 
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve Prometheus metrics at `GET /metrics`.
+    pub enabled: bool,
+    /// If set, a scrape must send `Authorization: Bearer <token>`. Empty: no token asked
+    /// (block `/metrics` at the proxy instead).
+    pub token: String,
+}
+
+/// The token never reaches a log.
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = if self.token.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("MetricsSettings").field("enabled", &self.enabled).field("token", &token).finish()
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -136,6 +155,7 @@ impl Default for Settings {
             accounts: AccountSettings::default(),
             mail: MailSettings { file_dir: PathBuf::new(), ..MailSettings::default() },
             log: LogSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -186,6 +206,12 @@ impl Default for PasswordSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         Self { format: "text".into(), level: "info".into() }
+    }
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self { enabled: true, token: String::new() }
     }
 }
 
@@ -303,6 +329,12 @@ impl Settings {
         if codes.typed_code_max_tries == 0 {
             return Err(invalid("accounts.codes.typed_code_max_tries", "must be at least 1".into()));
         }
+        if !self.metrics.token.is_empty() && self.metrics.token.len() < METRICS_TOKEN_MIN_LEN {
+            return Err(invalid(
+                "metrics.token",
+                format!("must be at least {METRICS_TOKEN_MIN_LEN} characters (e.g. `openssl rand -hex 32`)"),
+            ));
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", format!("use text or json, not \"{}\"", self.log.format)));
         }
@@ -331,6 +363,9 @@ impl Settings {
 }
 
 const ENV_PREFIX: &str = "GATEHOUSE_";
+
+/// A scrape token shorter than this is refused: it would be guessable.
+const METRICS_TOKEN_MIN_LEN: usize = 16;
 
 /// `GATEHOUSE_PASSWORDS__ARGON2__MEMORY_KIB=1024` → `passwords.argon2.memory_kib = 1024`.
 /// Values are read as figment reads environment variables (numbers and booleans typed).

@@ -62,6 +62,9 @@ fn invalid_values_are_named() {
         ("GATEHOUSE_TOKENS__CODE_TTL", "-5", "tokens.code_ttl"),
         ("GATEHOUSE_TOKENS__CODE_TTL", "soon", "tokens.code_ttl"),
         ("GATEHOUSE_KEYS__ACCESS_TOKEN_ALG", "HS256", "keys.access_token_alg"),
+        ("GATEHOUSE_LOG__FORMAT", "xml", "log.format"),
+        ("GATEHOUSE_METRICS__TOKEN", "short", "metrics.token"),
+        ("GATEHOUSE_METRICS__ENABLED", "maybe", "metrics.enabled"),
     ] {
         let text = Settings::load(None, env(&[(key, value)])).unwrap_err().to_string();
         assert!(text.starts_with(&format!("setting {named}")), "{key}={value}: {text}");
@@ -122,4 +125,40 @@ mod toml_keys {
             }
         }
     }
+}
+
+#[test]
+fn metrics_settings_load_and_the_token_stays_out_of_debug_output() {
+    let token = "a-scrape-token-long-enough";
+    let s = Settings::load(
+        None,
+        env(&[("GATEHOUSE_METRICS__ENABLED", "false"), ("GATEHOUSE_METRICS__TOKEN", token)]),
+    )
+    .unwrap();
+    assert!(!s.metrics.enabled);
+    assert_eq!(s.metrics.token, token);
+    let debug = format!("{s:?}");
+    assert!(!debug.contains(token) && debug.contains("<redacted>"), "{debug}");
+}
+
+/// The production template loads once its secrets come from the environment, and says what
+/// production needs: PostgreSQL, an https issuer, SMTP, JSON logs, a metrics token.
+#[test]
+fn example_config_is_a_valid_production_template() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/gatehouse.example.toml");
+    let secrets = [
+        ("GATEHOUSE_DATABASE_URL", "postgres://gatehouse:pw@db.internal:5432/gatehouse"),
+        ("GATEHOUSE_KEYS__MASTER_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        ("GATEHOUSE_MAIL__SMTP_URL", "smtp://u:p@relay.example:587?tls=required"),
+        ("GATEHOUSE_METRICS__TOKEN", "0123456789abcdef0123456789abcdef"),
+    ];
+    let s = Settings::load(Some(&example), env(&secrets)).unwrap();
+    assert!(s.issuer.starts_with("https://"));
+    assert!(s.database_url.starts_with("postgres://"));
+    assert_eq!((s.mail.transport.as_str(), s.log.format.as_str()), ("smtp", "json"));
+    assert!(s.metrics.enabled && !s.metrics.token.is_empty());
+
+    // Without its secrets the file alone does not quietly run: no relay is a start-up error.
+    let text = Settings::load(Some(&example), env(&[])).unwrap_err().to_string();
+    assert!(text.contains("mail.smtp_url"), "{text}");
 }

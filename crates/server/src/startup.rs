@@ -121,11 +121,19 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .wrap(actix_web::middleware::Compress::default())
+                .wrap(actix_web::middleware::from_fn(crate::http::access::observe))
                 .configure(routes::configure)
         }
     })
     .bind(&bind)
     .map_err(|e| StartError::Bind { bind: bind.clone(), message: e.to_string() })?;
+    if state.settings.keys.master_key.is_empty() && !state.settings.database_url.starts_with("sqlite:") {
+        tracing::warn!(
+            "keys.master_key is not set: using {}/master.key; every node sharing this database needs \
+             the same key (docs/deploying.md)",
+            state.settings.data_dir.display()
+        );
+    }
     tracing::info!(
         "gatehouse listening on http://{bind} (issuer {}, database {})",
         state.settings.issuer,
@@ -136,12 +144,38 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 
 /// Logs go to stderr, as text or JSON per `log.format`.
 pub fn init_logging(settings: &Settings) {
+    use tracing_subscriber::util::SubscriberInitExt;
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = log_subscriber(&settings.log, std::io::stderr, ansi).try_init();
+}
+
+/// The subscriber `init_logging` installs, writing to `writer`. `json` is one JSON object per
+/// line, the event's fields at the top level and the request's span (its `request_id`) under
+/// `span`; `text` is one line per event with the span as a `request{request_id=…}` prefix.
+pub fn log_subscriber<W>(
+    log: &crate::settings::LogSettings,
+    writer: W,
+    ansi: bool,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::EnvFilter;
     // actix's own start-up lines repeat ours; keep them for debugging only.
-    let level = format!("actix_server=warn,{}", settings.log.level);
+    let level = format!("actix_server=warn,{}", log.level);
     let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
-    let _ = if settings.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    if log.format == "json" {
+        Box::new(
+            builder
+                .with_ansi(false)
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+        )
+    } else {
+        Box::new(builder.with_ansi(ansi).finish())
+    }
 }

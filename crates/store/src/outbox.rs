@@ -96,6 +96,18 @@ impl Store {
         })?;
         Ok(row.map(|(status, attempts)| (status, attempts_from(attempts))))
     }
+
+    /// How many messages are `pending` and `failed` (sent ones are not counted: they only
+    /// grow), for the metrics. One indexed query.
+    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.transaction(|c| {
+            Ok(outbox::table
+                .filter(outbox::status.eq_any([PENDING, FAILED]))
+                .group_by(outbox::status)
+                .select((outbox::status, diesel::dsl::count_star()))
+                .load::<(String, i64)>(c)?)
+        })
+    }
 }
 
 impl mail::Outbox for Store {

@@ -4,6 +4,7 @@
 use identity::{Account, AccountId, Consume, OneTimeCodeStore, Purpose};
 
 use crate::http::error::Failure;
+use crate::http::metrics::{self, SignInMethod};
 use crate::state::AppState;
 
 /// The account whose live sign-in code `code` is, spending the code; a wrong one uses a try.
@@ -16,5 +17,7 @@ pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<Option<
     let max_tries = state.settings.accounts.codes.typed_code_max_tries;
     let outcome =
         state.db(move |s| s.attempt_typed_code(&id, Purpose::SignInCode, &hash, now, max_tries)).await?;
-    Ok(account.filter(|_| matches!(outcome, Consume::Accepted { .. })))
+    let accepted = matches!(outcome, Consume::Accepted { .. });
+    metrics::sign_in(SignInMethod::EmailCode, accepted);
+    Ok(account.filter(|_| accepted))
 }

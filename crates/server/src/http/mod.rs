@@ -1,5 +1,9 @@
-//! HTTP plumbing shared by the routes: the one error-to-response mapping, cookies and CSRF.
+//! HTTP plumbing shared by the routes: the one error-to-response mapping, cookies and CSRF,
+//! and the operational layer (request ids, the access log, metrics).
 
+pub mod access;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod metrics;
+pub mod request_id;

@@ -6,6 +6,7 @@ mod authorize;
 pub mod discovery;
 mod forgot;
 mod health;
+mod metrics;
 mod profile;
 mod reset;
 mod signin;
@@ -20,6 +21,9 @@ use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 
+/// Where Prometheus scrapes.
+pub const METRICS_PATH: &str = "/metrics";
+
 /// A page or form that carries an emailed link's token (reset, unlock, email verification).
 #[derive(serde::Deserialize)]
 pub struct TokenForm {
@@ -32,6 +36,7 @@ pub struct TokenForm {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready))
+        .route(METRICS_PATH, web::get().to(metrics::get))
         .service(cross_origin(
             web::resource("/.well-known/openid-configuration").route(web::get().to(discovery::configuration)),
         ))

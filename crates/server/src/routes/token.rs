@@ -41,6 +41,9 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
     let outcome = web::block(move || oauth::exchange_code(&store, &keys, &settings, &client, &params, now))
         .await
         .map_err(Failure::internal)?;
+    if outcome.is_ok() {
+        crate::http::metrics::token_issued("authorization_code");
+    }
     match outcome {
         Ok(response) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -13,6 +13,7 @@ use crate::flows;
 use crate::flows::mail::Mailing;
 use crate::http::cookies;
 use crate::http::error::Failure;
+use crate::http::metrics::{self, SignInMethod};
 use crate::routes::signout::clear_session_cookie;
 use crate::state::AppState;
 
@@ -45,7 +46,9 @@ pub async fn password(
     body: web::Json<PasswordRequest>,
 ) -> Result<HttpResponse, Failure> {
     let now = AppState::now();
-    match flows::password::sign_in(&state, body.email.trim(), &body.password).await? {
+    let outcome = flows::password::sign_in(&state, body.email.trim(), &body.password).await?;
+    metrics::sign_in(SignInMethod::Password, &outcome);
+    match outcome {
         SignInOutcome::Authenticated(account) => {
             signed_in(&req, &state, &account, "pwd", body.keep_signed_in, now).await
         }
