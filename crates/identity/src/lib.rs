@@ -31,7 +31,7 @@ pub use audit::{AuditEvent, AuditKind, AuditStore, NewAuditEvent};
 pub use codes::{
     CodeKey, CodeKind, CodePolicy, NewOneTimeCode, Purpose, TypedCode, issue_link, issue_typed_code,
 };
-pub use lockout::{LockoutPolicy, LockoutState, LockoutStore, locked_message};
+pub use lockout::{LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, locked_message};
 pub use password::{Argon2Params, HashPool, PasswordError};
 pub use policy::{PasswordPolicy, PolicyViolation};
 pub use profile::{

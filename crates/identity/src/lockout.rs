@@ -51,7 +51,13 @@ pub struct LockoutState {
     pub window_started_at: Option<i64>,
     /// Locked while `now < locked_until`.
     pub locked_until: Option<i64>,
+    /// Locked by an operator (admin API): until an operator unlocks it, whatever the clock,
+    /// an unlock link or a password reset say.
+    pub operator_locked: bool,
 }
+
+/// The `until` of an operator's lock: it has none.
+pub const OPERATOR_LOCK: i64 = i64::MAX;
 
 impl LockoutState {
     /// The state after one more failed verification at `now`.
@@ -71,23 +77,38 @@ impl LockoutState {
         };
         let locked_until =
             (failures >= policy.max_failures).then(|| now.saturating_add(policy.cooldown_secs));
-        LockoutState { failures, window_started_at: Some(window_started_at), locked_until }
+        LockoutState {
+            failures,
+            window_started_at: Some(window_started_at),
+            locked_until,
+            operator_locked: false,
+        }
     }
 
-    /// `Some(until)` while locked at `now`; the lock ends exactly at `until`.
+    /// `Some(until)` while locked at `now`; the lock ends exactly at `until`
+    /// ([`OPERATOR_LOCK`] for an operator's lock, which ends only when an operator lifts it).
     pub fn is_locked(&self, now: i64) -> Option<i64> {
+        if self.operator_locked {
+            return Some(OPERATOR_LOCK);
+        }
         self.locked_until.filter(|&until| now < until)
     }
 
-    /// The state after a successful sign-in (or an unlock link): clear.
+    /// The state after a successful sign-in (or an unlock link): clear, but for an operator's
+    /// lock, which only an operator lifts.
     pub fn after_success(&self) -> LockoutState {
-        LockoutState::default()
+        LockoutState { operator_locked: self.operator_locked, ..LockoutState::default() }
     }
 }
 
 /// What the sign-in page says when the account is locked. It names the way out in the guide's
 /// words ("Unlock account?") and the time left, rounded up to whole minutes.
 pub fn locked_message(until: i64, now: i64) -> String {
+    if until == OPERATOR_LOCK {
+        return "Your account has been locked by the city's support team. Contact support to have it \
+                unlocked."
+            .to_owned();
+    }
     let minutes = (until.saturating_sub(now).max(0) + 59) / 60;
     let unit = if minutes == 1 { "minute" } else { "minutes" };
     format!(
@@ -118,9 +139,13 @@ pub trait LockoutStore {
     /// [`LockoutState::is_locked`].
     fn lockout_state(&self, account: &AccountId, now: i64) -> Result<LockoutState, StoreError>;
 
-    /// Clears the state: after a successful sign-in, an unlock link, or a password reset.
-    /// Clearing an account with no state is not an error.
+    /// Clears the failures and their lock: after a successful sign-in, an unlock link, or a
+    /// password reset. An operator's lock stays. Clearing an account with no state is not an
+    /// error.
     fn clear_lockout(&self, account: &AccountId) -> Result<(), StoreError>;
+
+    /// Sets or lifts an operator's lock (lifting also clears the failures).
+    fn set_operator_lock(&self, account: &AccountId, locked: bool) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]
@@ -132,6 +157,17 @@ mod tests {
 
     fn fail_times(policy: &LockoutPolicy, times: impl IntoIterator<Item = i64>) -> LockoutState {
         times.into_iter().fold(LockoutState::default(), |s, t| s.after_failure(policy, t))
+    }
+
+    #[test]
+    fn an_operator_lock_holds_through_time_failures_and_success() {
+        let policy = LockoutPolicy::default();
+        let locked = LockoutState { operator_locked: true, ..LockoutState::default() };
+        assert_eq!(locked.is_locked(T0), Some(OPERATOR_LOCK));
+        assert_eq!(locked.is_locked(i64::MAX - 1), Some(OPERATOR_LOCK));
+        assert_eq!(locked.after_failure(&policy, T0), locked, "failures while locked change nothing");
+        assert!(locked.after_success().operator_locked);
+        assert!(locked_message(OPERATOR_LOCK, T0).contains("support"));
     }
 
     #[test]
@@ -163,7 +199,7 @@ mod tests {
         let fresh = two.after_failure(&policy, T0 + 900);
         assert_eq!(
             fresh,
-            LockoutState { failures: 1, window_started_at: Some(T0 + 900), locked_until: None }
+            LockoutState { failures: 1, window_started_at: Some(T0 + 900), ..LockoutState::default() }
         );
     }
 
@@ -176,7 +212,10 @@ mod tests {
         assert_eq!(locked.is_locked(until), None);
         // The next failure after the lock starts a fresh count; it does not re-lock at once.
         let after = locked.after_failure(&policy, until);
-        assert_eq!(after, LockoutState { failures: 1, window_started_at: Some(until), locked_until: None });
+        assert_eq!(
+            after,
+            LockoutState { failures: 1, window_started_at: Some(until), ..LockoutState::default() }
+        );
     }
 
     #[test]

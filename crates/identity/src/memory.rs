@@ -75,7 +75,16 @@ impl LockoutStore for MemoryStore {
     }
 
     fn clear_lockout(&self, account: &AccountId) -> Result<(), StoreError> {
-        self.tables().lockouts.remove(account);
+        let mut t = self.tables();
+        if let Some(state) = t.lockouts.get_mut(account) {
+            *state = state.after_success();
+        }
+        Ok(())
+    }
+
+    fn set_operator_lock(&self, account: &AccountId, locked: bool) -> Result<(), StoreError> {
+        let state = LockoutState { operator_locked: locked, ..LockoutState::default() };
+        self.tables().lockouts.insert(account.clone(), state);
         Ok(())
     }
 }

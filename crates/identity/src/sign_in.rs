@@ -156,7 +156,12 @@ mod tests {
         const T0: i64 = 1_700_000_000;
 
         fn locked_until(until: i64) -> LockoutState {
-            LockoutState { failures: 10, window_started_at: Some(until - 1800), locked_until: Some(until) }
+            LockoutState {
+                failures: 10,
+                window_started_at: Some(until - 1800),
+                locked_until: Some(until),
+                operator_locked: false,
+            }
         }
 
         #[tokio::test]

@@ -16,6 +16,7 @@ struct LockoutRow {
     failures: i32,
     window_started_at: Option<i64>,
     locked_until: Option<i64>,
+    operator_locked: bool,
 }
 
 impl LockoutRow {
@@ -25,6 +26,7 @@ impl LockoutRow {
             failures: i32::try_from(state.failures).unwrap_or(i32::MAX),
             window_started_at: state.window_started_at,
             locked_until: state.locked_until,
+            operator_locked: state.operator_locked,
         }
     }
 }
@@ -35,6 +37,7 @@ impl From<LockoutRow> for LockoutState {
             failures: u32::try_from(r.failures).unwrap_or(0),
             window_started_at: r.window_started_at,
             locked_until: r.locked_until,
+            operator_locked: r.operator_locked,
         }
     }
 }
@@ -84,7 +87,33 @@ impl LockoutStore for Store {
     }
 
     fn clear_lockout(&self, account: &AccountId) -> Result<(), identity::StoreError> {
-        self.transaction(|c| Ok(diesel::delete(lockouts::table.find(account.as_str())).execute(c)?))?;
+        // An operator's lock stays (and keeps its row); anything else goes with the row.
+        self.transaction(|c| {
+            let row = lockouts::table.find(account.as_str());
+            diesel::delete(row.filter(lockouts::operator_locked.eq(false))).execute(c)?;
+            let cleared = (
+                lockouts::failures.eq(0),
+                lockouts::window_started_at.eq(None::<i64>),
+                lockouts::locked_until.eq(None::<i64>),
+            );
+            Ok(diesel::update(row).set(cleared).execute(c)?)
+        })?;
+        Ok(())
+    }
+
+    fn set_operator_lock(&self, account: &AccountId, locked: bool) -> Result<(), identity::StoreError> {
+        let id = account.as_str();
+        self.write_transaction(|c| {
+            let row =
+                LockoutRow::new(id, &LockoutState { operator_locked: locked, ..LockoutState::default() });
+            if locked {
+                lock_row(c, id)?;
+                diesel::update(lockouts::table.find(id)).set(&row).execute(c)?;
+            } else {
+                diesel::delete(lockouts::table.find(id)).execute(c)?;
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 }

@@ -90,6 +90,7 @@ diesel::table! {
         failures -> Integer,
         window_started_at -> Nullable<BigInt>,
         locked_until -> Nullable<BigInt>,
+        operator_locked -> Bool,
     }
 }
 

@@ -309,14 +309,19 @@ fn failed_sign_ins_count_lock_at_the_threshold_and_clear(store: &Store) {
     assert_eq!(store.lockout_state(&ole, T0).unwrap(), LockoutState::default());
     assert_eq!(
         store.record_failed_sign_in(&ole, &policy, T0).unwrap(),
-        LockoutState { failures: 1, window_started_at: Some(T0), locked_until: None }
+        LockoutState { failures: 1, window_started_at: Some(T0), locked_until: None, operator_locked: false }
     );
     store.record_failed_sign_in(&ann, &policy, T0).unwrap();
     assert_eq!(store.record_failed_sign_in(&ole, &policy, T0 + 10).unwrap().failures, 2);
     let locked = store.record_failed_sign_in(&ole, &policy, T0 + 20).unwrap();
     assert_eq!(
         locked,
-        LockoutState { failures: 3, window_started_at: Some(T0), locked_until: Some(T0 + 1820) }
+        LockoutState {
+            failures: 3,
+            window_started_at: Some(T0),
+            locked_until: Some(T0 + 1820),
+            operator_locked: false
+        }
     );
     assert_eq!(store.record_failed_sign_in(&ole, &policy, T0 + 30).unwrap(), locked, "locked: no change");
     assert_eq!(store.lockout_state(&ole, T0 + 30).unwrap(), locked);
@@ -327,7 +332,12 @@ fn failed_sign_ins_count_lock_at_the_threshold_and_clear(store: &Store) {
     store.clear_lockout(&ole).unwrap();
     assert_eq!(
         store.record_failed_sign_in(&ole, &policy, T0 + 50).unwrap(),
-        LockoutState { failures: 1, window_started_at: Some(T0 + 50), locked_until: None }
+        LockoutState {
+            failures: 1,
+            window_started_at: Some(T0 + 50),
+            locked_until: None,
+            operator_locked: false
+        }
     );
     assert_eq!(store.lockout_state(&ann, T0 + 50).unwrap().failures, 1, "another account's state stays");
 }

@@ -1,14 +1,23 @@
 //! Signing in with an emailed 6-digit code (identifier-first guide, step 4). Tries are limited
-//! per code; a wrong code, an expired one and an unknown address are the same `None`.
+//! per code; a wrong code, an expired one and an unknown address are the same `Wrong`. A
+//! locked account (too many wrong passwords, or an operator's lock) cannot sign in this way
+//! either, and hears so only once its code was right.
 
-use identity::{Account, AccountId, Consume, OneTimeCodeStore, Purpose};
+use identity::{Account, AccountId, Consume, LockoutStore, OneTimeCodeStore, Purpose};
 
 use crate::http::error::Failure;
-use crate::http::metrics::{self, SignInMethod};
+use crate::http::metrics::{self, SignInMethod, SignInResult};
 use crate::state::AppState;
 
-/// The account whose live sign-in code `code` is, spending the code; a wrong one uses a try.
-pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<Option<Account>, Failure> {
+pub enum CodeSignIn {
+    SignedIn(Account),
+    Wrong,
+    /// Locked until then ([`identity::locked_message`]).
+    Locked(i64),
+}
+
+/// Spends the account's live sign-in code if `code` is it; a wrong one uses a try.
+pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<CodeSignIn, Failure> {
     let account = super::mail::account_for(state, email).await?;
     // An unknown address takes the same steps (an attempt on an id no code has), so the time
     // an answer takes does not tell whether the address has an account.
@@ -17,7 +26,15 @@ pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<Option<
     let max_tries = state.settings.accounts.codes.typed_code_max_tries;
     let outcome =
         state.db(move |s| s.attempt_typed_code(&id, Purpose::SignInCode, &hash, now, max_tries)).await?;
-    let accepted = matches!(outcome, Consume::Accepted { .. });
-    metrics::sign_in(SignInMethod::EmailCode, accepted);
-    Ok(account.filter(|_| accepted))
+    let Some(account) = account.filter(|_| matches!(outcome, Consume::Accepted { .. })) else {
+        metrics::sign_in(SignInMethod::EmailCode, SignInResult::Failure);
+        return Ok(CodeSignIn::Wrong);
+    };
+    let id = account.id.clone();
+    if let Some(until) = state.db(move |s| s.lockout_state(&id, now)).await?.is_locked(now) {
+        metrics::sign_in(SignInMethod::EmailCode, SignInResult::Locked);
+        return Ok(CodeSignIn::Locked(until));
+    }
+    metrics::sign_in(SignInMethod::EmailCode, SignInResult::Success);
+    Ok(CodeSignIn::SignedIn(account))
 }

@@ -10,6 +10,7 @@ use tokens::TokenHash;
 use super::account::{EmailRequest, request_mail};
 use super::{ApiError, ok};
 use crate::flows;
+use crate::flows::email_code::CodeSignIn;
 use crate::flows::mail::Mailing;
 use crate::http::cookies;
 use crate::http::error::Failure;
@@ -52,17 +53,22 @@ pub async fn password(
         SignInOutcome::Authenticated(account) => {
             signed_in(&req, &state, &account, "pwd", body.keep_signed_in, now).await
         }
-        SignInOutcome::Locked { until } => Err(ApiError {
-            retry_after: Some((until - now).max(1)),
-            ..ApiError::new(StatusCode::FORBIDDEN, "account_locked", identity::locked_message(until, now))
-        }
-        .into()),
+        SignInOutcome::Locked { until } => Err(locked(until, now).into()),
         _ => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "The email address or password is incorrect.",
         )
         .into()),
+    }
+}
+
+/// 403 `account_locked`; `retry_after` when the lock ends by itself (not an operator's).
+fn locked(until: i64, now: i64) -> ApiError {
+    let retry_after = (until != identity::OPERATOR_LOCK).then(|| (until - now).max(1));
+    ApiError {
+        retry_after,
+        ..ApiError::new(StatusCode::FORBIDDEN, "account_locked", identity::locked_message(until, now))
     }
 }
 
@@ -91,8 +97,11 @@ pub async fn verify_code(
 ) -> Result<HttpResponse, Failure> {
     match flows::email_code::verify(&state, body.email.trim(), &body.code).await? {
         // RFC 8176 "otp": a one-time password, here delivered by email.
-        Some(account) => signed_in(&req, &state, &account, "otp", body.keep_signed_in, AppState::now()).await,
-        None => Err(ApiError::new(
+        CodeSignIn::SignedIn(account) => {
+            signed_in(&req, &state, &account, "otp", body.keep_signed_in, AppState::now()).await
+        }
+        CodeSignIn::Locked(until) => Err(locked(until, AppState::now()).into()),
+        CodeSignIn::Wrong => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_code",
             "That code is not valid or has expired. Check it, or send a new code.",

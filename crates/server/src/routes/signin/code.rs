@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 
 use super::{BLANK, StepForm, back_to_sign_in, check_csrf, render, signed_in};
 use crate::flows;
+use crate::flows::email_code::CodeSignIn;
 use crate::http::error::Failure;
 use crate::pages;
 use crate::state::AppState;
@@ -31,8 +32,16 @@ pub async fn submit(
     }
     match flows::email_code::verify(&state, &form.email, &presented).await? {
         // RFC 8176 "otp": a one-time password, here delivered by email.
-        Some(account) => signed_in(&req, &state, &form, &account, "otp", AppState::now()).await,
-        None => page(&state, &token, &form, Some(WRONG_CODE), HttpResponse::build(StatusCode::UNAUTHORIZED)),
+        CodeSignIn::SignedIn(account) => {
+            signed_in(&req, &state, &form, &account, "otp", AppState::now()).await
+        }
+        CodeSignIn::Wrong => {
+            page(&state, &token, &form, Some(WRONG_CODE), HttpResponse::build(StatusCode::UNAUTHORIZED))
+        }
+        CodeSignIn::Locked(until) => {
+            let message = identity::locked_message(until, AppState::now());
+            page(&state, &token, &form, Some(&message), HttpResponse::build(StatusCode::FORBIDDEN))
+        }
     }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE lockouts DROP COLUMN operator_locked;
