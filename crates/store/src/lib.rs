@@ -3,7 +3,7 @@
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore}`,
-//! `oauth::{ClientStore, CodeStore, GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
+//! `oauth::{ClientStore, CodeStore, GrantStore, RefreshTokenStore, SubjectStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
@@ -22,6 +22,7 @@ mod lockouts;
 mod one_time_codes;
 mod outbox;
 mod profiles;
+mod refresh_tokens;
 mod registrations;
 mod schema;
 

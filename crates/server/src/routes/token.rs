@@ -1,5 +1,6 @@
-//! The token endpoint (RFC 6749 §3.2, §4.1.3; OIDC Core §3.1.3). Responses are never cached
-//! (§5.1); errors are §5.2 JSON, mapped in `http::error`.
+//! The token endpoint (RFC 6749 §3.2: authorization_code §4.1.3, refresh_token §6,
+//! client_credentials §4.4; OIDC Core §3.1.3, §12). Responses are never cached (§5.1); errors
+//! are §5.2 JSON, mapped in `http::error`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,7 +39,7 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
     let keys = state.keys.clone();
     let settings = state.token_settings.clone();
     let store = state.store.clone();
-    let outcome = web::block(move || oauth::exchange_code(&store, &keys, &settings, &client, &params, now))
+    let outcome = web::block(move || oauth::grant(&store, &keys, &settings, &client, &params, now))
         .await
         .map_err(Failure::internal)?;
     match outcome {
