@@ -19,6 +19,8 @@ pub fn document(settings: &Settings) -> String {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "userinfo_endpoint": format!("{base}/userinfo"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "introspection_endpoint": format!("{base}/introspect"),
         "jwks_uri": format!("{base}{JWKS_PATH}"),
         "scopes_supported": oauth::SUPPORTED_SCOPES,
         "response_types_supported": ["code"],
@@ -27,6 +29,9 @@ pub fn document(settings: &Settings) -> String {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        // RFC 8414 §2: a public client may revoke its own tokens; introspection needs a secret.
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": oauth::SUPPORTED_CLAIMS,
         "prompt_values_supported": ["none", "login"],
