@@ -15,6 +15,7 @@ mod self_service;
 mod sessions;
 mod signup;
 mod support;
+mod token_accounts;
 mod tokens;
 
 /// Generates one test per backend for each suite function `async fn name(gh: &Gatehouse)`.

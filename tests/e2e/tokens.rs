@@ -8,13 +8,13 @@ use testkit::Gatehouse;
 use crate::support::{self, TestClient};
 
 /// A confidential portal allowed to refresh.
-fn refreshing_client(gh: &Gatehouse) -> TestClient {
+pub(crate) fn refreshing_client(gh: &Gatehouse) -> TestClient {
     support::create_client(gh, &["--grant-type", "authorization_code", "--grant-type", "refresh_token"])
 }
 
 /// Signs `email` in through the hosted pages for `scope` and redeems the code: the token
 /// response.
-async fn sign_in_tokens(gh: &Gatehouse, client: &TestClient, email: &str, scope: &str) -> Value {
+pub(crate) async fn sign_in_tokens(gh: &Gatehouse, client: &TestClient, email: &str, scope: &str) -> Value {
     let (verifier, challenge) = testkit::pkce::pair();
     let url = support::authorize_url(
         gh,
@@ -49,7 +49,12 @@ async fn sign_in_tokens(gh: &Gatehouse, client: &TestClient, email: &str, scope:
 
 /// POSTs a form to `path` as `client`: HTTP Basic for a confidential client, client_id in the
 /// body for a public one; (status, JSON body).
-async fn post_as(gh: &Gatehouse, client: &TestClient, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn post_as(
+    gh: &Gatehouse,
+    client: &TestClient,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
     let mut req = reqwest::Client::new().post(format!("{}{path}", gh.base_url));
     req = match &client.secret {
         Some(secret) => req.basic_auth(&client.id, Some(secret)),
@@ -65,7 +70,12 @@ async fn post_as(gh: &Gatehouse, client: &TestClient, path: &str, form: &[(&str,
     (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
 }
 
-async fn refresh(gh: &Gatehouse, client: &TestClient, token: &str, scope: Option<&str>) -> (u16, Value) {
+pub(crate) async fn refresh(
+    gh: &Gatehouse,
+    client: &TestClient,
+    token: &str,
+    scope: Option<&str>,
+) -> (u16, Value) {
     let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
     if let Some(scope) = scope {
         form.push(("scope", scope));
@@ -92,7 +102,7 @@ fn claims(jwt: &str) -> Value {
         .unwrap()
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
 
@@ -168,19 +178,27 @@ async fn refresh_tokens_need_offline_access_and_the_grant(gh: &Gatehouse) {
     assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")));
 }
 
-/// A machine client of the permits API, and the API itself registered to introspect its tokens.
+/// A machine client of the permits API (no redirect URI: it never signs anyone in), and the
+/// API itself registered to introspect its tokens.
 fn machine_and_api(gh: &Gatehouse) -> (TestClient, TestClient) {
-    let machine = support::create_client(
-        gh,
-        &[
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "email",
-            "--audience",
-            "https://permits.example/api",
-        ],
-    );
+    let out = gh.cli_json(&[
+        "client",
+        "create",
+        "--name",
+        "Permits export",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "email",
+        "--audience",
+        "https://permits.example/api",
+    ]);
+    assert_eq!(out["audiences"], serde_json::json!(["https://permits.example/api"]));
+    let machine = TestClient {
+        id: str_of(&out, "client_id").to_owned(),
+        secret: Some(str_of(&out, "client_secret").to_owned()),
+        redirect_uri: String::new(),
+    };
     let api = support::create_client(gh, &["--audience", "https://permits.example/api"]);
     (machine, api)
 }
