@@ -36,18 +36,22 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process; boxing would only add noise")]
 enum ClientCommand {
     /// Register a client; prints its client_id and (unless --public) its client_secret once.
     Create {
         #[arg(long)]
         name: String,
-        #[arg(long = "redirect-uri", required = true)]
+        /// Required for the authorization_code grant (the default).
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
         /// A public client (a single-page or native app): no secret, PKCE only.
         #[arg(long)]
         public: bool,
+        /// authorization_code (the default), refresh_token (with authorization_code; refresh
+        /// tokens for the offline_access scope), client_credentials (confidential clients).
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
         #[arg(long = "scope")]
@@ -58,6 +62,18 @@ enum ClientCommand {
         /// An imported account attribute this client may receive as a claim (repeatable).
         #[arg(long = "claim")]
         extra_claims: Vec<String>,
+        /// An RFC 8707 resource (an absolute URI) this client may ask client_credentials
+        /// tokens for, and whose tokens it may introspect (repeatable).
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
+        /// Refresh token idle lifetime for this client, seconds (default: the setting
+        /// tokens.refresh_token_idle_ttl).
+        #[arg(long = "refresh-idle-ttl", value_name = "SECONDS")]
+        refresh_token_idle_ttl: Option<i64>,
+        /// Refresh token absolute lifetime for this client, seconds (default: the setting
+        /// tokens.refresh_token_absolute_ttl).
+        #[arg(long = "refresh-absolute-ttl", value_name = "SECONDS")]
+        refresh_token_absolute_ttl: Option<i64>,
     },
     List,
     Delete {
@@ -122,6 +138,9 @@ fn main() -> ExitCode {
             scopes,
             id_token_signed_response_alg,
             extra_claims,
+            audiences,
+            refresh_token_idle_ttl,
+            refresh_token_absolute_ttl,
         }) => commands::client_create(
             &settings,
             ClientRegistration {
@@ -133,6 +152,9 @@ fn main() -> ExitCode {
                 scopes,
                 id_token_signed_response_alg,
                 extra_claims,
+                audiences,
+                refresh_token_idle_ttl,
+                refresh_token_absolute_ttl,
             },
         ),
         Command::Client(ClientCommand::List) => commands::client_list(&settings),

@@ -18,6 +18,8 @@ mod self_service;
 mod sessions;
 mod signup;
 mod support;
+mod token_accounts;
+mod tokens;
 
 /// Generates one test per backend for each suite function `async fn name(gh: &Gatehouse)`.
 #[macro_export]

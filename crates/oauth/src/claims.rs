@@ -4,8 +4,9 @@ use serde_json::{Map, Value};
 
 use crate::scope::Scopes;
 
-/// The scopes gatehouse understands (OIDC Core §5.4), for discovery's `scopes_supported`.
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "phone"];
+/// The scopes gatehouse understands (OIDC Core §5.4, and §11 `offline_access` for refresh
+/// tokens), for discovery's `scopes_supported`.
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
 
 /// Every claim gatehouse can put in an ID token or a userinfo response, for discovery's
 /// `claims_supported` (OIDC Discovery §3).

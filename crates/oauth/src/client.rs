@@ -6,10 +6,8 @@ use url::{Host, Url};
 use crate::claims::SUPPORTED_SCOPES;
 use crate::store::{Client, ClientId};
 
-/// The grant types a client may be registered for today.
-pub const SUPPORTED_GRANT_TYPES: &[&str] = &["authorization_code"];
-/// Grant types gatehouse will support later; registering them is refused with a clear message.
-const LATER_GRANT_TYPES: &[&str] = &["refresh_token", "client_credentials"];
+/// The grant types a client may be registered for.
+pub const SUPPORTED_GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 /// What an operator asks for (CLI `client create`, admin API).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +26,13 @@ pub struct ClientRegistration {
     /// Imported account attributes (e.g. a legacy license-account number) this client may
     /// receive as userinfo claims.
     pub extra_claims: Vec<String>,
+    /// RFC 8707 resource indicators (absolute URIs) of the APIs this client may ask
+    /// `client_credentials` tokens for.
+    pub audiences: Vec<String>,
+    /// Seconds; `None` means the deployment's `tokens.refresh_token_idle_ttl`.
+    pub refresh_token_idle_ttl: Option<i64>,
+    /// Seconds; `None` means the deployment's `tokens.refresh_token_absolute_ttl`.
+    pub refresh_token_absolute_ttl: Option<i64>,
 }
 
 /// Why a registration was refused. Each message is one line that names the bad value and says
@@ -42,12 +47,22 @@ pub enum RegistrationError {
     InvalidRedirectUri { uri: String, fix: &'static str },
     #[error("invalid post-logout redirect URI {uri:?}: {fix}")]
     InvalidPostLogoutRedirectUri { uri: String, fix: &'static str },
-    #[error("grant type {0:?} is not supported yet: use authorization_code")]
-    GrantTypeNotYetSupported(String),
-    #[error("unknown grant type {0:?}: use authorization_code")]
+    #[error("unknown grant type {0:?}: use authorization_code, refresh_token or client_credentials")]
     UnknownGrantType(String),
-    #[error("unknown scope {0:?}: use openid, profile, email or phone")]
+    #[error("grant type client_credentials is for confidential clients only: drop --public")]
+    PublicClientCredentials,
+    #[error("grant type refresh_token needs authorization_code too: add --grant-type authorization_code")]
+    RefreshWithoutCode,
+    #[error("unknown scope {0:?}: use openid, profile, email, phone or offline_access")]
     UnknownScope(String),
+    #[error("scope offline_access needs the refresh_token grant: add --grant-type refresh_token")]
+    OfflineAccessWithoutRefresh,
+    #[error(
+        "invalid audience {0:?}: use an absolute URI without a fragment, such as https://api.example.org/"
+    )]
+    InvalidAudience(String),
+    #[error("invalid {0}: use a positive number of seconds")]
+    InvalidLifetime(&'static str),
     #[error("unsupported id_token_signed_response_alg {0:?}: use RS256 or ES256")]
     UnsupportedAlgorithm(String),
     #[error("invalid extra claim {0:?}: use lower-case letters, digits and _, not a standard claim name")]
@@ -64,7 +79,9 @@ pub fn register(
     if name.is_empty() {
         return Err(RegistrationError::EmptyName);
     }
-    if reg.redirect_uris.is_empty() {
+    let grant_types = grant_types(reg.grant_types, reg.public)?;
+    // RFC 6749 §3.1.2: only the authorization code flow redirects back to the client.
+    if reg.redirect_uris.is_empty() && grant_types.iter().any(|g| g == "authorization_code") {
         return Err(RegistrationError::NoRedirectUri);
     }
     for uri in &reg.redirect_uris {
@@ -80,8 +97,22 @@ pub fn register(
             return Err(RegistrationError::InvalidExtraClaim(claim.clone()));
         }
     }
-    let grant_types = grant_types(reg.grant_types)?;
-    let scopes = scopes(reg.scopes)?;
+    let refresh = grant_types.iter().any(|g| g == "refresh_token");
+    let scopes = scopes(reg.scopes, refresh)?;
+    for aud in &reg.audiences {
+        // RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+        if Url::parse(aud).map_or(true, |u| u.fragment().is_some()) {
+            return Err(RegistrationError::InvalidAudience(aud.clone()));
+        }
+    }
+    for (name, ttl) in [
+        ("refresh token idle lifetime", reg.refresh_token_idle_ttl),
+        ("refresh token absolute lifetime", reg.refresh_token_absolute_ttl),
+    ] {
+        if ttl.is_some_and(|t| t <= 0) {
+            return Err(RegistrationError::InvalidLifetime(name));
+        }
+    }
     let alg = match reg.id_token_signed_response_alg.as_deref() {
         None => Algorithm::Rs256,
         Some(s) => Algorithm::parse(s).ok_or_else(|| RegistrationError::UnsupportedAlgorithm(s.into()))?,
@@ -102,6 +133,9 @@ pub fn register(
         id_token_signed_response_alg: alg.as_str().to_owned(),
         extra_claims: dedup(reg.extra_claims),
         created_at: now,
+        refresh_token_idle_ttl: reg.refresh_token_idle_ttl,
+        refresh_token_absolute_ttl: reg.refresh_token_absolute_ttl,
+        audiences: dedup(reg.audiences),
     };
     Ok((client, secret))
 }
@@ -146,27 +180,41 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn grant_types(requested: Vec<String>) -> Result<Vec<String>, RegistrationError> {
+fn grant_types(requested: Vec<String>, public: bool) -> Result<Vec<String>, RegistrationError> {
     if requested.is_empty() {
         return Ok(vec!["authorization_code".to_owned()]);
     }
-    for g in &requested {
-        if LATER_GRANT_TYPES.contains(&g.as_str()) {
-            return Err(RegistrationError::GrantTypeNotYetSupported(g.clone()));
-        }
-        if !SUPPORTED_GRANT_TYPES.contains(&g.as_str()) {
-            return Err(RegistrationError::UnknownGrantType(g.clone()));
-        }
+    if let Some(g) = requested.iter().find(|g| !SUPPORTED_GRANT_TYPES.contains(&g.as_str())) {
+        return Err(RegistrationError::UnknownGrantType(g.clone()));
+    }
+    let has = |g: &str| requested.iter().any(|r| r == g);
+    // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
+    // clients."
+    if public && has("client_credentials") {
+        return Err(RegistrationError::PublicClientCredentials);
+    }
+    // Refresh tokens are issued by the code exchange only.
+    if has("refresh_token") && !has("authorization_code") {
+        return Err(RegistrationError::RefreshWithoutCode);
     }
     Ok(dedup(requested))
 }
 
-fn scopes(requested: Vec<String>) -> Result<Vec<String>, RegistrationError> {
+/// Scopes a client may ask for. `offline_access` (OIDC Core §11) goes with the refresh_token
+/// grant: by default exactly when the client has it.
+fn scopes(requested: Vec<String>, refresh: bool) -> Result<Vec<String>, RegistrationError> {
     if requested.is_empty() {
-        return Ok(SUPPORTED_SCOPES.iter().map(|s| (*s).to_owned()).collect());
+        return Ok(SUPPORTED_SCOPES
+            .iter()
+            .filter(|s| refresh || **s != "offline_access")
+            .map(|s| (*s).to_owned())
+            .collect());
     }
     if let Some(bad) = requested.iter().find(|s| !SUPPORTED_SCOPES.contains(&s.as_str())) {
         return Err(RegistrationError::UnknownScope(bad.clone()));
+    }
+    if !refresh && requested.iter().any(|s| s == "offline_access") {
+        return Err(RegistrationError::OfflineAccessWithoutRefresh);
     }
     // Every authorization request must ask for `openid` (this is an OpenID provider), so a
     // client without it could never sign anyone in: it is implied.
@@ -291,18 +339,58 @@ mod tests {
     }
 
     #[test]
-    fn grant_types_other_than_authorization_code_are_refused() {
+    fn refresh_token_and_client_credentials_grants_are_accepted_with_their_rules() {
         let mut r = reg("https://a.example/cb");
         r.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
-        let e = err(r);
-        assert_eq!(e, RegistrationError::GrantTypeNotYetSupported("refresh_token".into()));
-        assert!(e.to_string().contains("not supported yet"));
+        let (c, _) = register(r, 1).unwrap();
+        assert_eq!(c.grant_types, ["authorization_code", "refresh_token"]);
+        assert_eq!(c.scopes, ["openid", "profile", "email", "phone", "offline_access"]);
+
         let mut r = reg("https://a.example/cb");
+        r.grant_types = vec!["refresh_token".into()];
+        assert_eq!(err(r), RegistrationError::RefreshWithoutCode);
+
+        let mut r = reg("https://a.example/cb");
+        r.redirect_uris.clear();
         r.grant_types = vec!["client_credentials".into()];
-        assert!(err(r).to_string().contains("not supported yet"));
+        r.audiences = vec!["https://permits.example/api".into()];
+        let (c, secret) = register(r, 1).unwrap();
+        assert!(secret.is_some());
+        assert_eq!(c.audiences, ["https://permits.example/api"]);
+        assert!(c.redirect_uris.is_empty());
+
+        let mut r = reg("https://a.example/cb");
+        r.public = true;
+        r.grant_types = vec!["client_credentials".into()];
+        assert_eq!(err(r), RegistrationError::PublicClientCredentials);
+
         let mut r = reg("https://a.example/cb");
         r.grant_types = vec!["implicit".into()];
         assert_eq!(err(r), RegistrationError::UnknownGrantType("implicit".into()));
+    }
+
+    #[test]
+    fn offline_access_needs_the_refresh_grant_and_is_not_a_default_without_it() {
+        let (c, _) = register(reg("https://a.example/cb"), 1).unwrap();
+        assert!(!c.scopes.contains(&"offline_access".to_owned()));
+        let mut r = reg("https://a.example/cb");
+        r.scopes = vec!["email".into(), "offline_access".into()];
+        assert_eq!(err(r), RegistrationError::OfflineAccessWithoutRefresh);
+    }
+
+    #[test]
+    fn audiences_are_absolute_uris_and_lifetimes_positive() {
+        for bad in ["permits", "/api", "https://a.example/#x"] {
+            let mut r = reg("https://a.example/cb");
+            r.audiences = vec![bad.into()];
+            assert_eq!(err(r), RegistrationError::InvalidAudience(bad.into()));
+        }
+        let mut r = reg("https://a.example/cb");
+        r.refresh_token_idle_ttl = Some(0);
+        assert!(matches!(err(r), RegistrationError::InvalidLifetime(_)));
+        let mut r = reg("https://a.example/cb");
+        r.refresh_token_absolute_ttl = Some(3600);
+        assert_eq!(register(r, 1).unwrap().0.refresh_token_absolute_ttl, Some(3600));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::{Serialize, Serializer};
 
 /// An `error` value from RFC 6749 §4.1.2.1 and §5.2, OpenID Connect Core §3.1.2.6,
-/// RFC 6750 §3.1 and RFC 7009 §2.2.1.
+/// RFC 6750 §3.1, RFC 7009 §2.2.1 and RFC 8707 §2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// RFC 6749 §4.1.2.1, §5.2: "The request is missing a required parameter, includes an
@@ -74,11 +74,13 @@ pub enum ErrorCode {
     /// RFC 7009 §2.2.1: "The authorization server does not support the revocation of the
     /// presented token type."
     UnsupportedTokenType,
+    /// RFC 8707 §2: "The requested resource is invalid, missing, unknown, or malformed."
+    InvalidTarget,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::InvalidRequest,
         Self::UnauthorizedClient,
         Self::AccessDenied,
@@ -101,6 +103,7 @@ impl ErrorCode {
         Self::InvalidToken,
         Self::InsufficientScope,
         Self::UnsupportedTokenType,
+        Self::InvalidTarget,
     ];
 
     /// The exact wire string.
@@ -128,6 +131,7 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 
@@ -272,7 +276,7 @@ mod tests {
     #[test]
     fn our_codes_are_known_to_openidconnect_where_it_has_an_enum() {
         // The reverse direction: parsing our string must not fall into `Extension`.
-        let bearer_only = [ErrorCode::InvalidToken, ErrorCode::InsufficientScope];
+        let bearer_only = [ErrorCode::InvalidToken, ErrorCode::InsufficientScope, ErrorCode::InvalidTarget];
         for code in ErrorCode::ALL {
             let s = serde_json::Value::String(code.as_str().to_owned());
             let auth: CoreAuthErrorResponseType = serde_json::from_value(s.clone()).unwrap();
@@ -286,6 +290,8 @@ mod tests {
         // RFC 6750 §3.1 codes have no openidconnect enum: pin their strings here.
         assert_eq!(ErrorCode::InvalidToken.as_str(), "invalid_token");
         assert_eq!(ErrorCode::InsufficientScope.as_str(), "insufficient_scope");
+        // RFC 8707 §2 has no openidconnect enum either.
+        assert_eq!(ErrorCode::InvalidTarget.as_str(), "invalid_target");
         // Registration errors are a different endpoint, not part of this enum.
         let reg = wire(&CoreRegisterErrorResponseType::InvalidRedirectUri);
         assert!(ErrorCode::parse(&reg).is_none());

@@ -4,23 +4,30 @@
 //!
 //! It takes plain values (subject, `auth_time`, `amr`, `now`) and returns plain values; it never
 //! sees an HTTP request. It depends on `tokens` only. Storage is the [`ClientStore`],
-//! [`CodeStore`] and [`GrantStore`] traits, implemented by the `store` crate.
+//! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`] and [`SubjectStore`] traits,
+//! implemented by the `store` crate.
 //!
 //! Modules, in the order a sign-in meets them: [`client`] (registration), [`authorize`]
 //! (the authorization request, the session decision, the code, the redirect back),
-//! [`client_auth`] and [`token`] (the token endpoint), [`claims`] (userinfo), with [`scope`],
-//! [`pkce`] and [`error`] underneath.
+//! [`client_auth`] and [`token`] (the token endpoint: code, refresh and client credentials
+//! grants), [`claims`] (userinfo), [`revoke`] and [`introspect`] (RFC 7009, RFC 7662), with
+//! [`scope`], [`pkce`] and [`error`] underneath.
 
 pub mod authorize;
 pub mod claims;
 pub mod client;
 pub mod client_auth;
 pub mod error;
+pub mod introspect;
+mod lookup;
 pub mod pkce;
+pub mod revoke;
 pub mod scope;
 mod store;
 pub mod token;
 
+#[cfg(test)]
+mod testgrant;
 #[cfg(test)]
 mod testutil;
 
@@ -31,11 +38,16 @@ pub use claims::{Profile, SUPPORTED_CLAIMS, SUPPORTED_SCOPES, userinfo_claims};
 pub use client::{ClientRegistration, RegistrationError};
 pub use client_auth::{ClientAuthError, PresentedCredentials};
 pub use error::{ErrorCode, OAuthError};
+pub use introspect::{Introspection, introspect};
+pub use lookup::TokenHintParams;
+pub use revoke::{Revocation, revoke};
 pub use scope::Scopes;
 pub use store::{
-    AuthorizationCode, Client, ClientId, ClientStore, CodeStore, GrantId, GrantStore, NewCode, Redeem,
-    StoreError,
+    AuthorizationCode, Client, ClientId, ClientStore, CodeStore, GrantId, GrantStore, NewCode,
+    NewRefreshToken, Redeem, RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding,
+    SubjectStore,
 };
 pub use token::{
-    BearerError, TokenGrantError, TokenParams, TokenResponse, TokenSettings, exchange_code, validate_bearer,
+    BearerError, TokenGrantError, TokenParams, TokenResponse, TokenSettings, TokenStore, grant,
+    validate_bearer,
 };

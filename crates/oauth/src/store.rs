@@ -43,7 +43,7 @@ pub struct Client {
     /// Exact-match redirect URIs (RFC 9700 §4.1.3).
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
-    /// `authorization_code`, later `refresh_token`, `client_credentials`.
+    /// `authorization_code`, `refresh_token`, `client_credentials`.
     pub grant_types: Vec<String>,
     /// The scopes this client may ask for.
     pub scopes: Vec<String>,
@@ -54,6 +54,14 @@ pub struct Client {
     /// Imported account attributes released to this client as userinfo claims.
     pub extra_claims: Vec<String>,
     pub created_at: i64,
+    /// Refresh token idle (sliding) lifetime in seconds; `None`: the deployment's default.
+    pub refresh_token_idle_ttl: Option<i64>,
+    /// Refresh token absolute lifetime in seconds, from the sign-in that started the family;
+    /// `None`: the deployment's default.
+    pub refresh_token_absolute_ttl: Option<i64>,
+    /// Resource indicators (RFC 8707) this client may ask `client_credentials` access tokens
+    /// for, and whose tokens it may introspect.
+    pub audiences: Vec<String>,
 }
 
 /// The grant an authorization code starts: everything the tokens it issues carry. Revoking it
@@ -116,6 +124,69 @@ pub enum Redeem {
     Unknown,
 }
 
+/// A refresh token as stored (the token itself only as its hash). Every token of one family
+/// (the rotations of one refresh token) carries the grant id of the code that started it, so
+/// the family is revoked by revoking that grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    pub token_hash: TokenHash,
+    pub grant_id: GrantId,
+    pub client_id: ClientId,
+    /// The account id (`sub`).
+    pub subject: String,
+    /// Space-separated scopes originally granted (RFC 6749 §6: a rotated token keeps them).
+    pub scope: String,
+    pub session_id: String,
+    pub auth_time: i64,
+    /// RFC 8176 values.
+    pub amr: Vec<String>,
+    /// When the family's first token was issued (the code exchange).
+    pub family_issued_at: i64,
+    pub created_at: i64,
+    /// The earlier of the idle and the absolute expiry.
+    pub expires_at: i64,
+}
+
+/// A stored refresh token and whether it has been used (rotated away).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token: NewRefreshToken,
+    pub used_at: Option<i64>,
+}
+
+/// The outcome of rotating a refresh token: only the first rotation wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is now used and the new one stored.
+    Rotated,
+    /// Another request used it first (RFC 9700 §4.14.2: a reuse; revoke the family).
+    AlreadyUsed,
+    /// Gone (its client was deleted meanwhile).
+    Unknown,
+}
+
+/// Whether an account may still receive tokens, as the store sees it now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectStanding {
+    /// The account exists and is not locked; tokens issued at or before `tokens_revoked_at`
+    /// (a password reset, "sign out everywhere") are void.
+    Active { tokens_revoked_at: Option<i64> },
+    /// Locked out after failed sign-ins, until it is unlocked or cools down.
+    Locked,
+    /// No such account (deleted).
+    Unknown,
+}
+
+impl SubjectStanding {
+    /// Whether a token issued at `issued_at` to this subject still stands.
+    pub fn allows(self, issued_at: i64) -> bool {
+        match self {
+            Self::Active { tokens_revoked_at } => tokens_revoked_at.is_none_or(|at| issued_at > at),
+            Self::Locked | Self::Unknown => false,
+        }
+    }
+}
+
 pub trait ClientStore {
     fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
     fn find_client(&self, id: &ClientId) -> Result<Option<Client>, StoreError>;
@@ -135,4 +206,23 @@ pub trait GrantStore {
     /// Records that a grant is revoked; revoking twice is not an error.
     fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<(), StoreError>;
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, StoreError>;
+}
+
+pub trait RefreshTokenStore {
+    fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError>;
+    fn find_refresh_token(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>, StoreError>;
+    /// In one transaction: marks `old` used at `now` if it was unused (a conditional update: one
+    /// winner among parallel rotations) and, only then, stores `next`.
+    fn rotate_refresh_token(
+        &self,
+        old: &TokenHash,
+        next: &NewRefreshToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError>;
+}
+
+/// The account facts the token endpoint and introspection need (the `oauth` crate knows no
+/// accounts; the store answers from the identity tables).
+pub trait SubjectStore {
+    fn subject_standing(&self, subject: &str, now: i64) -> Result<SubjectStanding, StoreError>;
 }

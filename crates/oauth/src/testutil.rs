@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use tokens::TokenHash;
 
 use crate::store::{
-    AuthorizationCode, Client, ClientId, CodeStore, GrantId, GrantStore, NewCode, Redeem, StoreError,
+    AuthorizationCode, Client, ClientId, CodeStore, GrantId, GrantStore, NewCode, NewRefreshToken, Redeem,
+    RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding, SubjectStore,
 };
 
 /// RFC 7636 Appendix B.
@@ -30,6 +31,9 @@ pub fn client() -> Client {
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: Vec::new(),
         created_at: 0,
+        refresh_token_idle_ttl: None,
+        refresh_token_absolute_ttl: None,
+        audiences: Vec::new(),
     }
 }
 
@@ -43,11 +47,14 @@ pub fn public_client() -> Client {
     }
 }
 
-/// Codes and revoked grants in memory, with the store's one-winner redemption.
+/// Codes, refresh tokens, revoked grants and account standings in memory, with the store's
+/// one-winner redemption and rotation. A subject not in `subjects` is active.
 #[derive(Default)]
 pub struct MemStore {
     codes: Mutex<HashMap<TokenHash, (AuthorizationCode, bool)>>,
     revoked: Mutex<HashSet<GrantId>>,
+    refresh: Mutex<HashMap<TokenHash, RefreshToken>>,
+    pub subjects: Mutex<HashMap<String, SubjectStanding>>,
 }
 
 impl CodeStore for MemStore {
@@ -77,5 +84,42 @@ impl GrantStore for MemStore {
 
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, StoreError> {
         Ok(self.revoked.lock().unwrap().contains(grant_id))
+    }
+}
+
+impl RefreshTokenStore for MemStore {
+    fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError> {
+        let row = RefreshToken { token: token.clone(), used_at: None };
+        self.refresh.lock().unwrap().insert(token.token_hash.clone(), row);
+        Ok(())
+    }
+
+    fn find_refresh_token(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>, StoreError> {
+        Ok(self.refresh.lock().unwrap().get(token_hash).cloned())
+    }
+
+    fn rotate_refresh_token(
+        &self,
+        old: &TokenHash,
+        next: &NewRefreshToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        let mut all = self.refresh.lock().unwrap();
+        match all.get_mut(old) {
+            None => Ok(Rotation::Unknown),
+            Some(row) if row.used_at.is_some() => Ok(Rotation::AlreadyUsed),
+            Some(row) => {
+                row.used_at = Some(now);
+                all.insert(next.token_hash.clone(), RefreshToken { token: next.clone(), used_at: None });
+                Ok(Rotation::Rotated)
+            }
+        }
+    }
+}
+
+impl SubjectStore for MemStore {
+    fn subject_standing(&self, subject: &str, _now: i64) -> Result<SubjectStanding, StoreError> {
+        let known = self.subjects.lock().unwrap().get(subject).copied();
+        Ok(known.unwrap_or(SubjectStanding::Active { tokens_revoked_at: None }))
     }
 }

@@ -63,6 +63,9 @@ fn client_json(c: &oauth::Client) -> Value {
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
         "id_token_signed_response_alg": c.id_token_signed_response_alg,
         "extra_claims": c.extra_claims,
+        "audiences": c.audiences,
+        "refresh_token_idle_ttl": c.refresh_token_idle_ttl,
+        "refresh_token_absolute_ttl": c.refresh_token_absolute_ttl,
         "created_at": c.created_at,
     })
 }

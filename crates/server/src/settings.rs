@@ -79,6 +79,12 @@ pub struct TokenSettings {
     pub id_token_ttl: i64,
     /// Authorization code lifetime, seconds.
     pub code_ttl: i64,
+    /// Refresh token idle lifetime, seconds: unused this long, it expires (each rotation
+    /// restarts it). A client may override it.
+    pub refresh_token_idle_ttl: i64,
+    /// Refresh token absolute lifetime, seconds from the code exchange that began the family.
+    /// A client may override it.
+    pub refresh_token_absolute_ttl: i64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -180,7 +186,13 @@ impl Default for KeySettings {
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        Self { access_token_ttl: 600, id_token_ttl: 600, code_ttl: 60 }
+        Self {
+            access_token_ttl: 600,
+            id_token_ttl: 600,
+            code_ttl: 60,
+            refresh_token_idle_ttl: 30 * 24 * 3600,
+            refresh_token_absolute_ttl: 90 * 24 * 3600,
+        }
     }
 }
 
@@ -271,6 +283,8 @@ impl Settings {
             ("tokens.access_token_ttl", self.tokens.access_token_ttl),
             ("tokens.id_token_ttl", self.tokens.id_token_ttl),
             ("tokens.code_ttl", self.tokens.code_ttl),
+            ("tokens.refresh_token_idle_ttl", self.tokens.refresh_token_idle_ttl),
+            ("tokens.refresh_token_absolute_ttl", self.tokens.refresh_token_absolute_ttl),
             ("sessions.ttl", self.sessions.ttl),
             ("sessions.persistent_ttl", self.sessions.persistent_ttl),
         ] {

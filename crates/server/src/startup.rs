@@ -91,6 +91,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         access_token_ttl: settings.tokens.access_token_ttl,
         id_token_ttl: settings.tokens.id_token_ttl,
         access_token_alg,
+        refresh_token_idle_ttl: settings.tokens.refresh_token_idle_ttl,
+        refresh_token_absolute_ttl: settings.tokens.refresh_token_absolute_ttl,
     };
     let csrf = Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1")));
     let code_key = Arc::new(CodeKey::from_master(&master));

@@ -22,6 +22,9 @@ struct ClientRow {
     id_token_signed_response_alg: String,
     created_at: i64,
     extra_claims: String,
+    refresh_token_idle_ttl: Option<i64>,
+    refresh_token_absolute_ttl: Option<i64>,
+    audiences: String,
 }
 
 impl From<&Client> for ClientRow {
@@ -38,6 +41,9 @@ impl From<&Client> for ClientRow {
             id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
             created_at: c.created_at,
             extra_claims: list_to_json(&c.extra_claims),
+            refresh_token_idle_ttl: c.refresh_token_idle_ttl,
+            refresh_token_absolute_ttl: c.refresh_token_absolute_ttl,
+            audiences: list_to_json(&c.audiences),
         }
     }
 }
@@ -61,6 +67,9 @@ impl TryFrom<ClientRow> for Client {
             id_token_signed_response_alg: r.id_token_signed_response_alg,
             extra_claims: list_from_json("clients.extra_claims", &r.extra_claims)?,
             created_at: r.created_at,
+            refresh_token_idle_ttl: r.refresh_token_idle_ttl,
+            refresh_token_absolute_ttl: r.refresh_token_absolute_ttl,
+            audiences: list_from_json("clients.audiences", &r.audiences)?,
         })
     }
 }
@@ -86,7 +95,7 @@ impl ClientStore for Store {
         Ok(rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?)
     }
 
-    /// Its codes go with it (`ON DELETE CASCADE`).
+    /// Its codes and refresh tokens go with it (`ON DELETE CASCADE`).
     fn delete_client(&self, id: &ClientId) -> Result<bool, oauth::StoreError> {
         let deleted =
             self.transaction(|c| Ok(diesel::delete(clients::table.find(id.as_str())).execute(c)?))?;

@@ -3,8 +3,8 @@
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
-//! ThrottleStore}`,
-//! `oauth::{ClientStore, CodeStore, GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
+//! ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore, RefreshTokenStore,
+//! SubjectStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
@@ -23,6 +23,7 @@ mod lockouts;
 mod one_time_codes;
 mod outbox;
 mod profiles;
+mod refresh_tokens;
 mod registrations;
 mod schema;
 mod throttles;

@@ -55,6 +55,9 @@ diesel::table! {
         id_token_signed_response_alg -> Text,
         created_at -> BigInt,
         extra_claims -> Text,
+        refresh_token_idle_ttl -> Nullable<BigInt>,
+        refresh_token_absolute_ttl -> Nullable<BigInt>,
+        audiences -> Text,
     }
 }
 
@@ -71,6 +74,23 @@ diesel::table! {
         auth_time -> BigInt,
         amr -> Text,
         session_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        subject -> Text,
+        scope -> Text,
+        session_id -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        family_issued_at -> BigInt,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
@@ -178,6 +198,7 @@ diesel::joinable!(lockouts -> accounts (account_id));
 diesel::joinable!(one_time_codes -> accounts (account_id));
 diesel::joinable!(password_history -> accounts (account_id));
 diesel::joinable!(codes -> clients (client_id));
+diesel::joinable!(refresh_tokens -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
@@ -185,6 +206,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     clients,
     codes,
+    refresh_tokens,
     revoked_grants,
     lockouts,
     one_time_codes,

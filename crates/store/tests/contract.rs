@@ -87,6 +87,9 @@ fn client(name: &str) -> Client {
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec![],
         created_at: 1_700_000_000,
+        refresh_token_idle_ttl: None,
+        refresh_token_absolute_ttl: None,
+        audiences: vec![],
     }
 }
 

@@ -105,6 +105,9 @@ fn portal() -> Client {
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec![],
         created_at: T0,
+        refresh_token_idle_ttl: None,
+        refresh_token_absolute_ttl: None,
+        audiences: vec![],
     }
 }
 

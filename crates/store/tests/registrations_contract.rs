@@ -129,6 +129,9 @@ fn clients_keep_their_extra_claims(store: &Store) {
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec!["license_no".into(), "legacy_id".into()],
         created_at: T0,
+        refresh_token_idle_ttl: None,
+        refresh_token_absolute_ttl: None,
+        audiences: vec![],
     };
     let plain =
         Client { id: ClientId::generate(), name: "Plain".into(), extra_claims: vec![], ..portal.clone() };

@@ -28,18 +28,74 @@ pub struct IdTokenClaims {
     pub azp: String,
 }
 
+/// The `aud` claim (RFC 7519 §4.1.3): one audience is a string on the wire, several an array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience(Vec<String>);
+
+impl Audience {
+    pub fn new(audiences: Vec<String>) -> Self {
+        Self(audiences)
+    }
+
+    pub fn contains(&self, audience: &str) -> bool {
+        self.0.iter().any(|a| a == audience)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+impl From<&str> for Audience {
+    fn from(audience: &str) -> Self {
+        Self(vec![audience.to_owned()])
+    }
+}
+
+impl From<String> for Audience {
+    fn from(audience: String) -> Self {
+        Self(vec![audience])
+    }
+}
+
+impl Serialize for Audience {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => s.serialize_str(one),
+            many => many.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(one) => Self(vec![one]),
+            OneOrMany::Many(many) => Self(many),
+        })
+    }
+}
+
 /// JWT access token claims: RFC 9068 §2.2, header `typ` "at+jwt" (§2.1).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    pub aud: Audience,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
     pub client_id: String,
     pub scope: String,
-    pub auth_time: i64,
+    /// The end-user's authentication (RFC 9068 §2.2.1); none for `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
     /// The grant this token belongs to; revoking it makes the token inactive.
     pub gid: String,
 }
@@ -69,5 +125,17 @@ mod tests {
         assert_eq!(json["amr"], serde_json::json!(["pwd"]));
         let back: IdTokenClaims = serde_json::from_value(json).unwrap();
         assert_eq!(back, claims);
+    }
+
+    #[test]
+    fn one_audience_is_a_string_and_several_an_array() {
+        let one = Audience::from("https://id.example");
+        assert_eq!(serde_json::to_value(&one).unwrap(), serde_json::json!("https://id.example"));
+        let many = Audience::new(vec!["https://a.example".into(), "https://b.example".into()]);
+        let json = serde_json::to_value(&many).unwrap();
+        assert_eq!(json, serde_json::json!(["https://a.example", "https://b.example"]));
+        assert_eq!(serde_json::from_value::<Audience>(json).unwrap(), many);
+        let back: Audience = serde_json::from_value(serde_json::json!("https://id.example")).unwrap();
+        assert!(back.contains("https://id.example") && !back.contains("https://a.example"));
     }
 }

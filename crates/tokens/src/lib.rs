@@ -17,7 +17,7 @@ mod signing;
 mod store;
 
 pub use algorithm::{Algorithm, at_hash};
-pub use claims::{ACCESS_TOKEN_TYP, AccessTokenClaims, ID_TOKEN_TYP, IdTokenClaims};
+pub use claims::{ACCESS_TOKEN_TYP, AccessTokenClaims, Audience, ID_TOKEN_TYP, IdTokenClaims};
 pub use error::TokenError;
 pub use keyset::KeySet;
 pub use master::MasterKey;

@@ -1,5 +1,7 @@
-//! The token endpoint's `authorization_code` grant (RFC 6749 §4.1.3, §5.1; OpenID Connect Core
-//! §3.1.3), and bearer access token validation (RFC 6750, RFC 9068 §4).
+//! The token endpoint (RFC 6749 §3.2, §5.1): the `authorization_code` grant (§4.1.3; OpenID
+//! Connect Core §3.1.3) here, the `refresh_token` grant in [`refresh`], `client_credentials`
+//! in [`client_credentials`], and bearer access token validation (RFC 6750, RFC 9068 §4) in
+//! [`bearer`].
 //!
 //! A code's life:
 //!
@@ -11,15 +13,22 @@
 //!    └─ redeem again ──▶ invalid_grant, and the grant is revoked (RFC 6749 §4.1.2)
 //! ```
 
+mod bearer;
+mod client_credentials;
+mod mint;
+mod refresh;
+
 use serde::{Deserialize, Serialize};
-use tokens::{
-    ACCESS_TOKEN_TYP, AccessTokenClaims, Algorithm, ID_TOKEN_TYP, IdTokenClaims, KeySet, TokenError,
-    TokenHash, at_hash,
-};
+use tokens::{Algorithm, KeySet, TokenError, TokenHash};
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
-use crate::store::{AuthorizationCode, Client, CodeStore, GrantId, GrantStore, Redeem, StoreError};
+use crate::store::{
+    AuthorizationCode, Client, CodeStore, GrantStore, Redeem, RefreshTokenStore, StoreError, SubjectStore,
+};
+
+pub use bearer::{BearerError, validate_bearer};
+pub(crate) use mint::{Issue, mint};
 
 /// The parameters of a token request (RFC 6749 §4.1.3, §6), from the form body.
 #[derive(Deserialize, Default, Debug)]
@@ -32,6 +41,8 @@ pub struct TokenParams {
     pub client_secret: Option<String>,
     pub scope: Option<String>,
     pub refresh_token: Option<String>,
+    /// RFC 8707 §2: the resource the access token is for (`client_credentials` only).
+    pub resource: Option<String>,
 }
 
 /// Deployment settings the grant needs.
@@ -43,6 +54,10 @@ pub struct TokenSettings {
     /// Seconds.
     pub id_token_ttl: i64,
     pub access_token_alg: Algorithm,
+    /// Seconds a refresh token stays valid unused (each rotation restarts it).
+    pub refresh_token_idle_ttl: i64,
+    /// Seconds a refresh token family lives from the code exchange, however often it rotates.
+    pub refresh_token_absolute_ttl: i64,
 }
 
 /// The successful response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -54,6 +69,9 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 6749 §5.1, §6: present when the client may refresh (OIDC Core §11 `offline_access`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 
@@ -69,33 +87,53 @@ pub enum TokenGrantError {
     Token(#[from] TokenError),
 }
 
-/// Redeems an authorization code for an access token and, when `openid` was granted, an ID
-/// token. `client` is the client that authenticated (see `client_auth`).
-pub fn exchange_code(
-    store: &(impl CodeStore + GrantStore),
+/// Everything the token endpoint's grants need from the store.
+pub trait TokenStore: CodeStore + GrantStore + RefreshTokenStore + SubjectStore {}
+impl<T: CodeStore + GrantStore + RefreshTokenStore + SubjectStore> TokenStore for T {}
+
+/// A token request from `client`, the client that authenticated (see `client_auth`), by its
+/// `grant_type`.
+pub fn grant(
+    store: &impl TokenStore,
     keys: &KeySet,
     settings: &TokenSettings,
     client: &Client,
     params: &TokenParams,
     now: i64,
 ) -> Result<TokenResponse, TokenGrantError> {
-    match present(&params.grant_type) {
-        None => return Err(OAuthError::invalid_request("grant_type is required").into()),
-        Some("authorization_code") => {}
-        Some(_) => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                "only grant_type=authorization_code is supported",
-            )
-            .into());
-        }
+    let grant_type =
+        present(&params.grant_type).ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if !["authorization_code", "refresh_token", "client_credentials"].contains(&grant_type) {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "use authorization_code, refresh_token or client_credentials",
+        )
+        .into());
     }
     // RFC 6749 §5.2 unauthorized_client: not registered for this grant type.
-    if !client.grant_types.iter().any(|g| g == "authorization_code") {
-        return Err(
-            OAuthError::unauthorized_client("this client may not use the authorization_code grant").into()
-        );
+    if !client.grant_types.iter().any(|g| g == grant_type) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "this client may not use the {grant_type} grant"
+        ))
+        .into());
     }
+    match grant_type {
+        "refresh_token" => refresh::refresh(store, keys, settings, client, params, now),
+        "client_credentials" => client_credentials::issue(keys, settings, client, params, now),
+        _ => exchange_code(store, keys, settings, client, params, now),
+    }
+}
+
+/// Redeems an authorization code for an access token, an ID token when `openid` was granted,
+/// and a refresh token when the client may refresh and `offline_access` was granted.
+fn exchange_code(
+    store: &impl TokenStore,
+    keys: &KeySet,
+    settings: &TokenSettings,
+    client: &Client,
+    params: &TokenParams,
+    now: i64,
+) -> Result<TokenResponse, TokenGrantError> {
     // RFC 6749 §4.1.3: code and redirect_uri are REQUIRED (redirect_uri because OIDC Core
     // §3.1.2.1 always requires it in the authorization request).
     let code = present(&params.code).ok_or_else(|| OAuthError::invalid_request("code is required"))?;
@@ -118,7 +156,26 @@ pub fn exchange_code(
         Redeem::Fresh(code) => code,
     };
     check_code(&code, client, redirect_uri, verifier, now)?;
-    Ok(mint(keys, settings, client, &code, now)?)
+    let issue = Issue {
+        grant_id: &code.grant_id,
+        subject: &code.subject,
+        scope: &code.scope,
+        auth_time: code.auth_time,
+        amr: &code.amr,
+        session_id: &code.session_id,
+        nonce: code.nonce.as_deref(),
+    };
+    let mut response = mint(keys, settings, client, &issue, now)?;
+    // OIDC Core §11: a refresh token only for offline_access, and (RFC 6749 §6) only to a client
+    // registered for the refresh_token grant.
+    if client.grant_types.iter().any(|g| g == "refresh_token")
+        && code.scope.split(' ').any(|s| s == "offline_access")
+    {
+        let (secret, row) = refresh::new_token(settings, client, &issue, &code.scope, now, now);
+        store.insert_refresh_token(&row)?;
+        response.refresh_token = Some(secret.expose().to_owned());
+    }
+    Ok(response)
 }
 
 /// The binding checks of RFC 6749 §4.1.3 and RFC 7636 §4.6 on a freshly redeemed code.
@@ -150,108 +207,12 @@ fn check_code(
     Ok(())
 }
 
-fn mint(
-    keys: &KeySet,
-    settings: &TokenSettings,
-    client: &Client,
-    code: &AuthorizationCode,
-    now: i64,
-) -> Result<TokenResponse, TokenError> {
-    // RFC 9068 §2.2: the JWT access token's claims; `aud` is this issuer (userinfo is its only
-    // resource today), `gid` ties it to its grant for revocation.
-    let at_claims = AccessTokenClaims {
-        iss: settings.issuer.clone(),
-        sub: code.subject.clone(),
-        aud: settings.issuer.clone(),
-        exp: now.saturating_add(settings.access_token_ttl),
-        iat: now,
-        jti: uuid::Uuid::new_v4().to_string(),
-        client_id: client.id.as_str().to_owned(),
-        scope: code.scope.clone(),
-        auth_time: code.auth_time,
-        gid: code.grant_id.as_str().to_owned(),
-    };
-    // RFC 9068 §2.1: typ "at+jwt".
-    let access_token = keys.signer(settings.access_token_alg).sign_jwt(ACCESS_TOKEN_TYP, &at_claims)?;
-
-    let id_token = if code.scope.split(' ').any(|s| s == "openid") {
-        // Validated at registration; a stored value this version does not know falls back to
-        // the default, RS256 (OIDC Dynamic Registration §2).
-        let alg = Algorithm::parse(&client.id_token_signed_response_alg).unwrap_or(Algorithm::Rs256);
-        // OIDC Core §2 and §3.1.3.6 (at_hash).
-        let claims = IdTokenClaims {
-            iss: settings.issuer.clone(),
-            sub: code.subject.clone(),
-            aud: client.id.as_str().to_owned(),
-            exp: now.saturating_add(settings.id_token_ttl),
-            iat: now,
-            auth_time: code.auth_time,
-            nonce: code.nonce.clone(),
-            at_hash: Some(at_hash(&access_token, alg)),
-            amr: code.amr.clone(),
-            sid: code.session_id.clone(),
-            azp: client.id.as_str().to_owned(),
-        };
-        Some(keys.signer(alg).sign_jwt(ID_TOKEN_TYP, &claims)?)
-    } else {
-        None
-    };
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: settings.access_token_ttl,
-        id_token,
-        scope: code.scope.clone(),
-    })
-}
-
-/// Why a bearer token was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum BearerError {
-    /// RFC 6750 §3.1 `invalid_token`; the text is for logs and `error_description`.
-    #[error("invalid token: {0}")]
-    Invalid(String),
-    #[error("store failure")]
-    Store(#[from] StoreError),
-}
-
-impl BearerError {
-    /// The protocol error to send, `None` for an infrastructure failure (answer 500).
-    pub fn to_oauth(&self) -> Option<OAuthError> {
-        match self {
-            Self::Invalid(why) => Some(OAuthError::new(ErrorCode::InvalidToken, why.clone())),
-            Self::Store(_) => None,
-        }
-    }
-}
-
-/// Validates an access token presented to a resource of this issuer (userinfo): signature,
-/// `typ` at+jwt, `iss`, `exp` (RFC 9068 §4), `aud` is this issuer, and its grant not revoked.
-pub fn validate_bearer(
-    store: &impl GrantStore,
-    keys: &KeySet,
-    issuer: &str,
-    token: &str,
-    now: i64,
-) -> Result<AccessTokenClaims, BearerError> {
-    let claims: AccessTokenClaims =
-        keys.verify(token, ACCESS_TOKEN_TYP, issuer, now).map_err(|e| BearerError::Invalid(e.to_string()))?;
-    // RFC 9068 §4: "The resource server MUST validate that the aud claim contains a resource
-    // indicator value corresponding to an identifier the resource server expects for itself."
-    if claims.aud != issuer {
-        return Err(BearerError::Invalid("token is for another audience".into()));
-    }
-    // RFC 6750 §3.1 invalid_token: "expired, revoked, …".
-    if store.is_grant_revoked(&GrantId::from_stored(claims.gid.clone()))? {
-        return Err(BearerError::Invalid("token has been revoked".into()));
-    }
-    Ok(claims)
-}
-
 /// RFC 6749 §3.1: parameters without a value are treated as omitted.
-fn present(p: &Option<String>) -> Option<&str> {
+pub(crate) fn present(p: &Option<String>) -> Option<&str> {
     p.as_deref().filter(|s| !s.is_empty())
 }
 
+#[cfg(test)]
+mod refresh_tests;
 #[cfg(test)]
 mod tests;

@@ -1,86 +1,13 @@
-use std::sync::OnceLock;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tokens::{AccessTokenClaims, IdTokenClaims, at_hash};
 
 use super::*;
-use crate::authorize::{AuthorizationParams, CodeGrant, validate};
-use crate::store::ClientId;
-use crate::testutil::{MemStore, VERIFIER, client, public_client};
+use crate::store::{ClientId, GrantId};
+use crate::testgrant::{ISS, NOW, REDIRECT, exchange, keys, oauth_code, stored_code, token_params};
+use crate::testutil::{MemStore, client, public_client};
 
-const ISS: &str = "https://id.example.org";
-const NOW: i64 = 1_700_000_000;
-const REDIRECT: &str = "https://portal.example.org/cb?tenant=atl";
-
-/// One key set for every test: RSA key generation is slow.
-fn keys() -> &'static KeySet {
-    static KEYS: OnceLock<KeySet> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let keys = tokens::Algorithm::ALL.map(|alg| tokens::SigningKey::generate(alg, NOW).unwrap());
-        KeySet::from_keys(keys.into()).unwrap()
-    })
-}
-
-fn settings() -> TokenSettings {
-    TokenSettings {
-        issuer: ISS.into(),
-        access_token_ttl: 600,
-        id_token_ttl: 300,
-        access_token_alg: Algorithm::Es256,
-    }
-}
-
-/// Runs an authorization request for `c` and stores the code (60 s), returning it.
-fn stored_code(store: &MemStore, c: &Client, scope: &str, now: i64) -> (String, GrantId) {
-    let params = AuthorizationParams {
-        response_type: Some("code".into()),
-        client_id: Some(c.id.as_str().into()),
-        redirect_uri: Some(REDIRECT.into()),
-        scope: Some(scope.into()),
-        nonce: Some("n-0S6".into()),
-        code_challenge: Some(crate::testutil::CHALLENGE.into()),
-        code_challenge_method: Some("S256".into()),
-        ..Default::default()
-    };
-    let req = validate(&params, c, REDIRECT.into()).unwrap();
-    let grant = CodeGrant {
-        subject: "acct-1".into(),
-        session_id: "sid-1".into(),
-        auth_time: now - 30,
-        amr: vec!["pwd".into(), "mfa".into()],
-    };
-    let (code, row) = req.issue_code(grant, now, 60);
-    store.insert_code(&row).unwrap();
-    (code.expose().to_owned(), row.grant_id)
-}
-
-fn token_params(code: &str) -> TokenParams {
-    TokenParams {
-        grant_type: Some("authorization_code".into()),
-        code: Some(code.into()),
-        redirect_uri: Some(REDIRECT.into()),
-        code_verifier: Some(VERIFIER.into()),
-        ..Default::default()
-    }
-}
-
-fn exchange(
-    store: &MemStore,
-    c: &Client,
-    p: &TokenParams,
-    now: i64,
-) -> Result<TokenResponse, TokenGrantError> {
-    exchange_code(store, keys(), &settings(), c, p, now)
-}
-
-fn oauth_code(r: Result<TokenResponse, TokenGrantError>) -> ErrorCode {
-    match r {
-        Err(TokenGrantError::OAuth(e)) => e.code,
-        other => panic!("expected an OAuth error, got {other:?}"),
-    }
-}
-
-fn header_alg(jwt: &str) -> String {
+pub(super) fn header_alg(jwt: &str) -> String {
     let h = jwt.split('.').next().unwrap();
     let h: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap();
     h["alg"].as_str().unwrap().to_owned()
@@ -96,8 +23,8 @@ fn code_exchange_issues_access_and_id_tokens_with_every_claim() {
 
     let at: AccessTokenClaims = keys().verify(&r.access_token, "at+jwt", ISS, NOW + 5).unwrap();
     assert_eq!(header_alg(&r.access_token), "ES256");
-    assert_eq!((at.iss.as_str(), at.sub.as_str(), at.aud.as_str()), (ISS, "acct-1", ISS));
-    assert_eq!((at.iat, at.exp, at.auth_time), (NOW + 5, NOW + 605, NOW - 30));
+    assert_eq!((at.iss.as_str(), at.sub.as_str(), &at.aud), (ISS, "acct-1", &tokens::Audience::from(ISS)));
+    assert_eq!((at.iat, at.exp, at.auth_time), (NOW + 5, NOW + 605, Some(NOW - 30)));
     assert_eq!((at.client_id.as_str(), at.scope.as_str()), ("client-1", "openid email"));
     assert_eq!(at.gid, grant_id.as_str());
     assert!(uuid::Uuid::parse_str(&at.jti).is_ok());
@@ -171,9 +98,14 @@ fn grant_type_must_be_authorization_code_and_allowed() {
     let mut p = token_params("x");
     p.grant_type = None;
     assert_eq!(oauth_code(exchange(&store, &c, &p, NOW)), ErrorCode::InvalidRequest);
-    for g in ["refresh_token", "client_credentials", "password"] {
+    for g in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
         p.grant_type = Some(g.into());
         assert_eq!(oauth_code(exchange(&store, &c, &p, NOW)), ErrorCode::UnsupportedGrantType);
+    }
+    // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client.
+    for g in ["refresh_token", "client_credentials"] {
+        p.grant_type = Some(g.into());
+        assert_eq!(oauth_code(exchange(&store, &c, &p, NOW)), ErrorCode::UnauthorizedClient, "{g}");
     }
     let mut c = client();
     c.grant_types = vec!["client_credentials".into()];

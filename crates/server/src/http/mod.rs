@@ -1,7 +1,9 @@
-//! HTTP plumbing shared by the routes: the one error-to-response mapping, cookies and CSRF,
-//! and the operational layer (request ids, the access log, metrics).
+//! HTTP plumbing shared by the routes: the one error-to-response mapping, client
+//! authentication, cookies and CSRF, and the operational layer (request ids, the access log,
+//! metrics).
 
 pub mod access;
+pub mod client_auth;
 pub mod cookies;
 pub mod csrf;
 pub mod error;

@@ -6,9 +6,11 @@ mod authorize;
 pub mod discovery;
 mod forgot;
 mod health;
+mod introspect;
 mod metrics;
 mod profile;
 mod reset;
+mod revoke;
 mod signin;
 mod signout;
 mod signup;
@@ -47,6 +49,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(cross_origin(
             web::resource(token::PATH).app_data(token::form_config()).route(web::post().to(token::post)),
         ))
+        // Public clients may revoke their own tokens from the browser (RFC 7009 §2.1, §5);
+        // introspection is for servers.
+        .service(cross_origin(
+            web::resource(revoke::PATH).app_data(token::form_config()).route(web::post().to(revoke::post)),
+        ))
+        .service(
+            web::resource(introspect::PATH)
+                .app_data(token::form_config())
+                .route(web::post().to(introspect::post)),
+        )
         .service(cross_origin(
             web::resource(userinfo::PATH)
                 .app_data(userinfo::form_config())

@@ -73,7 +73,7 @@ fn access_claims(exp: i64) -> AccessTokenClaims {
         jti: "jti-1".into(),
         client_id: "client-1".into(),
         scope: "openid email".into(),
-        auth_time: NOW - 10,
+        auth_time: Some(NOW - 10),
         gid: "grant-1".into(),
     }
 }
