@@ -30,9 +30,19 @@ enum Command {
     /// Create and list accounts.
     #[command(subcommand)]
     User(UserCommand),
-    /// Inspect signing keys.
+    /// Inspect and rotate signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The admin API's credential.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a new random admin token and its SHA-256: give the token to operators, put the
+    /// hash in admin.token_sha256 (GATEHOUSE_ADMIN__TOKEN_SHA256).
+    Token,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +128,10 @@ enum KeysCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Admin(AdminCommand::Token) = cli.command {
+        // Needs no settings: it only makes a random token.
+        return print(Ok(commands::admin_token()));
+    }
     let settings = match Settings::load(cli.config.as_deref(), std::env::vars()) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -166,9 +180,15 @@ fn main() -> ExitCode {
         ),
         Command::User(UserCommand::List) => commands::user_list(&settings),
         Command::User(UserCommand::Import { file }) => commands::user_import(&settings, &file),
+        Command::Admin(AdminCommand::Token) => Ok(commands::admin_token()),
         Command::Keys(KeysCommand::List) => commands::keys_list(&settings),
         Command::Keys(KeysCommand::Rotate { alg }) => commands::keys_rotate(&settings, alg.as_deref()),
     };
+    print(result)
+}
+
+/// Prints a command's JSON, or its one-line error.
+fn print(result: Result<serde_json::Value, CommandError>) -> ExitCode {
     match result {
         Ok(value) => {
             println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());

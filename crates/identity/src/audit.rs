@@ -16,6 +16,16 @@ pub enum AuditKind {
     ProfileUpdated,
     PasswordChanged,
     AccountDeleted,
+    /// Operator actions through the admin API; their `detail` names the target.
+    AdminAccountLocked,
+    AdminAccountUnlocked,
+    AdminAccountDeleted,
+    AdminSessionRevoked,
+    AdminClientCreated,
+    AdminClientUpdated,
+    AdminClientSecretRotated,
+    AdminClientDeleted,
+    AdminKeysRotated,
 }
 
 impl AuditKind {
@@ -24,6 +34,15 @@ impl AuditKind {
             AuditKind::ProfileUpdated => "profile.updated",
             AuditKind::PasswordChanged => "password.changed",
             AuditKind::AccountDeleted => "account.deleted",
+            AuditKind::AdminAccountLocked => "admin.account_locked",
+            AuditKind::AdminAccountUnlocked => "admin.account_unlocked",
+            AuditKind::AdminAccountDeleted => "admin.account_deleted",
+            AuditKind::AdminSessionRevoked => "admin.session_revoked",
+            AuditKind::AdminClientCreated => "admin.client_created",
+            AuditKind::AdminClientUpdated => "admin.client_updated",
+            AuditKind::AdminClientSecretRotated => "admin.client_secret_rotated",
+            AuditKind::AdminClientDeleted => "admin.client_deleted",
+            AuditKind::AdminKeysRotated => "admin.keys_rotated",
         }
     }
 }
@@ -75,6 +94,25 @@ impl NewAuditEvent {
     /// The citizen changed their password from the profile; every other session was ended.
     pub fn password_changed(account: &AccountId, ip: Option<String>, at: i64) -> Self {
         Self::new(AuditKind::PasswordChanged, account, ip, at, json!({ "other_sessions_ended": true }))
+    }
+
+    /// An operator acted through the admin API: on `account` if any, with `detail` naming the
+    /// target (a client id, a session id, key ids) — never a secret.
+    pub fn admin(
+        kind: AuditKind,
+        account: Option<&AccountId>,
+        ip: Option<String>,
+        at: i64,
+        detail: serde_json::Value,
+    ) -> Self {
+        NewAuditEvent {
+            id: uuid::Uuid::new_v4().to_string(),
+            at,
+            account_id: account.cloned(),
+            kind,
+            ip,
+            detail,
+        }
     }
 
     /// The citizen deleted their account.

@@ -194,6 +194,8 @@ pub trait ClientStore {
     fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// `true` when a client was deleted.
     fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError>;
+    /// Replaces the stored client with the same id; `false` when there is none.
+    fn update_client(&self, client: &Client) -> Result<bool, StoreError>;
 }
 
 pub trait CodeStore {

@@ -51,7 +51,7 @@ pub fn client_delete(settings: &Settings, id: &str) -> Result<Value, CommandErro
     Ok(json!({ "deleted": id }))
 }
 
-fn client_json(c: &oauth::Client) -> Value {
+pub(crate) fn client_json(c: &oauth::Client) -> Value {
     json!({
         "client_id": c.id,
         "name": c.name,
@@ -117,7 +117,7 @@ pub fn user_list(settings: &Settings) -> Result<Value, CommandError> {
     Ok(Value::Array(all))
 }
 
-fn account_json(a: &identity::Account) -> Value {
+pub(crate) fn account_json(a: &identity::Account) -> Value {
     json!({
         "id": a.id,
         "email": a.email,
@@ -173,4 +173,10 @@ pub fn keys_rotate(settings: &Settings, alg: Option<&str>) -> Result<Value, Comm
 pub fn migrate(settings: &Settings) -> Result<Value, CommandError> {
     let store = startup::open_store(settings)?;
     Ok(json!({ "migrated": store.describe() }))
+}
+
+/// `gatehouse admin token`: a 256-bit random token and the hash to configure.
+pub fn admin_token() -> Value {
+    let token = tokens::OpaqueToken::generate();
+    json!({ "token": token.expose(), "token_sha256": token.hash().as_str() })
 }

@@ -33,6 +33,16 @@ pub struct Settings {
     pub mail: MailSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub admin: AdminSettings,
+}
+
+/// The admin API (`/admin/v1`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminSettings {
+    /// SHA-256 (hex) of the operator's bearer token; `gatehouse admin token` makes a pair.
+    /// Empty: the admin API is off (404).
+    pub token_sha256: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -162,6 +172,7 @@ impl Default for Settings {
             mail: MailSettings { file_dir: PathBuf::new(), ..MailSettings::default() },
             log: LogSettings::default(),
             metrics: MetricsSettings::default(),
+            admin: AdminSettings::default(),
         }
     }
 }
@@ -342,6 +353,14 @@ impl Settings {
         }
         if codes.typed_code_max_tries == 0 {
             return Err(invalid("accounts.codes.typed_code_max_tries", "must be at least 1".into()));
+        }
+        let admin = &self.admin.token_sha256;
+        let is_sha256 = admin.len() == 64 && admin.bytes().all(|b| b.is_ascii_hexdigit());
+        if !admin.is_empty() && !is_sha256 {
+            return Err(invalid(
+                "admin.token_sha256",
+                "must be the 64-hex-digit SHA-256 of the admin token: run `gatehouse admin token`".into(),
+            ));
         }
         if !self.metrics.token.is_empty() && self.metrics.token.len() < METRICS_TOKEN_MIN_LEN {
             return Err(invalid(

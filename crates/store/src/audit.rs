@@ -9,7 +9,7 @@ use crate::schema::audit_events;
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
-struct AuditRow {
+pub(crate) struct AuditRow {
     id: String,
     at: i64,
     account_id: Option<String>,

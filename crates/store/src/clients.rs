@@ -8,8 +8,8 @@ use crate::Store;
 use crate::error::{StoreError, list_from_json, list_to_json};
 use crate::schema::clients;
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = clients)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
 struct ClientRow {
     id: String,
     name: String,
@@ -93,6 +93,14 @@ impl ClientStore for Store {
             Ok(clients::table.order((clients::name, clients::id)).select(ClientRow::as_select()).load(c)?)
         })?;
         Ok(rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?)
+    }
+
+    fn update_client(&self, client: &Client) -> Result<bool, oauth::StoreError> {
+        let row = ClientRow::from(client);
+        let updated = self.transaction(|c| {
+            Ok(diesel::update(clients::table.find(client.id.as_str())).set(&row).execute(c)?)
+        })?;
+        Ok(updated > 0)
     }
 
     /// Its codes and refresh tokens go with it (`ON DELETE CASCADE`).

@@ -13,6 +13,7 @@
 //! booleans; lists are JSON text.
 
 mod accounts;
+mod admin;
 mod audit;
 mod clients;
 mod codes;
@@ -37,6 +38,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use r2d2::{CustomizeConnection, ManageConnection};
 
+pub use admin::AuditFilter;
 use conn::{Backend, DbConnection, Manager, SqlitePragmas, Target};
 pub use error::StoreError;
 

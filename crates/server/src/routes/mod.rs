@@ -1,6 +1,7 @@
 //! Routes: one file per endpoint, each a thin handler that parses, calls one domain
 //! operation, and renders.
 
+mod admin;
 pub mod api;
 mod authorize;
 pub mod discovery;
@@ -104,6 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(profile::configure)
         .configure(api::configure)
+        .configure(admin::configure)
         .service(
             web::resource(signout::PATH)
                 .app_data(signin::form_config())

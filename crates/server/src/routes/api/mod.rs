@@ -83,11 +83,21 @@ pub struct ApiError {
     pub fields: Vec<FieldProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<i64>,
+    /// A `WWW-Authenticate` challenge to send with a 401.
+    #[serde(skip)]
+    pub www_authenticate: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        Self { status, error, message: message.into(), fields: Vec::new(), retry_after: None }
+        Self {
+            status,
+            error,
+            message: message.into(),
+            fields: Vec::new(),
+            retry_after: None,
+            www_authenticate: None,
+        }
     }
 
     /// 422 with each problem beside its field.
@@ -121,6 +131,9 @@ impl ApiError {
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
         if let Some(seconds) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(challenge) = self.www_authenticate {
+            builder.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         builder.json(self)
     }

@@ -1,0 +1,124 @@
+//! Operator queries for the admin API: search accounts, list an account's sessions, end one
+//! session, filter the audit trail, replace a client. They serve operators, not citizens, so
+//! they are the store's own methods rather than domain traits.
+
+use diesel::prelude::*;
+use identity::{AccountId, AuditEvent, Session};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::schema::{accounts, audit_events, sessions};
+
+/// Which audit events to list; every set field must match.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub account_id: Option<String>,
+    /// An exact kind, e.g. `account.deleted`, or a prefix ending in `.` (`admin.`).
+    pub kind: Option<String>,
+    /// Events with `at >= since`.
+    pub since: Option<i64>,
+    /// Events with `at < until`.
+    pub until: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Ids of the accounts whose email contains `text` (any case), ordered by email.
+    pub fn search_accounts(&self, text: &str, limit: i64, offset: i64) -> Result<Vec<AccountId>, StoreError> {
+        let pattern = format!("%{}%", escape_like(&text.trim().to_lowercase()));
+        let ids: Vec<String> = self.transaction(|c| {
+            Ok(accounts::table
+                .filter(accounts::email.like(pattern).escape('\\'))
+                .order(accounts::email)
+                .limit(limit)
+                .offset(offset)
+                .select(accounts::id)
+                .load(c)?)
+        })?;
+        Ok(ids.into_iter().map(AccountId::from_stored).collect())
+    }
+
+    /// The account's sessions that have not expired at `now`, newest first.
+    pub fn sessions_of(&self, account: &AccountId, now: i64) -> Result<Vec<Session>, StoreError> {
+        let rows: Vec<(String, i64, String, bool, i64, i64)> = self.transaction(|c| {
+            Ok(sessions::table
+                .filter(sessions::account_id.eq(account.as_str()))
+                .filter(sessions::expires_at.gt(now))
+                .order(sessions::created_at.desc())
+                .select((
+                    sessions::id,
+                    sessions::auth_time,
+                    sessions::amr,
+                    sessions::persistent,
+                    sessions::created_at,
+                    sessions::expires_at,
+                ))
+                .load(c)?)
+        })?;
+        rows.into_iter()
+            .map(|(id, auth_time, amr, persistent, created_at, expires_at)| {
+                let amr = serde_json::from_str(&amr)
+                    .map_err(|source| StoreError::Malformed { column: "sessions.amr", source })?;
+                Ok(Session {
+                    id,
+                    account_id: account.clone(),
+                    auth_time,
+                    amr,
+                    persistent,
+                    created_at,
+                    expires_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends the session with this public id; `None` when there is none, else its account.
+    pub fn end_session(&self, id: &str) -> Result<Option<AccountId>, StoreError> {
+        self.transaction(|c| {
+            let account: Option<String> =
+                sessions::table.find(id).select(sessions::account_id).first(c).optional()?;
+            diesel::delete(sessions::table.find(id)).execute(c)?;
+            Ok(account.map(AccountId::from_stored))
+        })
+    }
+
+    /// Audit events matching `filter`, newest first.
+    pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = self.transaction(|c| {
+            let mut query = audit_events::table.into_boxed();
+            if let Some(account) = &filter.account_id {
+                query = query.filter(audit_events::account_id.eq(account.clone()));
+            }
+            match filter.kind.as_deref() {
+                Some(prefix) if prefix.ends_with('.') => {
+                    query = query
+                        .filter(audit_events::kind.like(format!("{}%", escape_like(prefix))).escape('\\'));
+                }
+                Some(kind) => query = query.filter(audit_events::kind.eq(kind.to_owned())),
+                None => {}
+            }
+            if let Some(since) = filter.since {
+                query = query.filter(audit_events::at.ge(since));
+            }
+            if let Some(until) = filter.until {
+                query = query.filter(audit_events::at.lt(until));
+            }
+            Ok(query
+                .order((audit_events::at.desc(), audit_events::id.desc()))
+                .limit(filter.limit)
+                .select(crate::audit::AuditRow::as_select())
+                .load(c)?)
+        })?;
+        rows.into_iter().map(AuditEvent::try_from).collect()
+    }
+}
+
+/// `%`, `_` and `\` stand for themselves in a LIKE pattern with `ESCAPE '\'`.
+fn escape_like(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}

@@ -1,0 +1,230 @@
+//! The admin API under /admin/v1 against the running binary: the operator's bearer token,
+//! clients, accounts and sessions, keys, and the audit trail of what the operator did.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use testkit::Gatehouse;
+
+use crate::support::{self, Backend, PASSWORD};
+
+struct Admin {
+    gh: Gatehouse,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Admin {
+    async fn start(backend: Backend) -> Admin {
+        let bin = support::bin().display().to_string();
+        let out = std::process::Command::new(bin).args(["admin", "token"]).output().unwrap();
+        let pair: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let hash = pair["token_sha256"].as_str().unwrap();
+        let gh = support::start_with(backend, &[("GATEHOUSE_ADMIN__TOKEN_SHA256", hash)]).await;
+        Admin { gh, token: pair["token"].as_str().unwrap().to_owned(), http: reqwest::Client::new() }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request =
+            self.http.request(method, self.gh.url(&format!("/admin/v1{path}"))).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let resp = request.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+}
+
+async fn client_credentials(gh: &Gatehouse, id: &str, secret: &str) -> StatusCode {
+    let resp = reqwest::Client::new()
+        .post(gh.url("/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    resp.status()
+}
+
+async fn the_admin_api_needs_its_token_and_is_off_without_one(backend: Backend) {
+    let off = support::start(backend).await;
+    let resp = reqwest::get(off.url("/admin/v1/clients")).await.unwrap();
+    assert_eq!(resp.status(), 404, "no hash configured: no admin API");
+
+    let admin = Admin::start(Backend::Sqlite).await;
+    let http = reqwest::Client::new();
+    for auth in [None, Some("Bearer wrong-token"), Some("Basic YWRtaW46YWRtaW4=")] {
+        let mut request = http.get(admin.gh.url("/admin/v1/clients"));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let resp = request.send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{auth:?}");
+        assert!(resp.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    }
+    let (status, clients) = admin.call(Method::GET, "/clients", None).await;
+    assert_eq!((status, clients), (StatusCode::OK, json!([])));
+
+    // Every documented operation answers (with the token, even to an empty body).
+    let doc: Value =
+        reqwest::get(admin.gh.url("/admin/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let path = path.replace("{id}", "no-such-id");
+            let (status, _) = admin.call(method.clone(), &path, Some(json!({}))).await;
+            assert!(
+                status != StatusCode::METHOD_NOT_ALLOWED && status.as_u16() < 500,
+                "{method} {path}: {status}"
+            );
+        }
+    }
+}
+
+async fn clients_are_created_updated_rotated_and_deleted(backend: Backend) {
+    let admin = Admin::start(backend).await;
+    let body = json!({ "name": "Permits API", "grant_types": ["client_credentials"], "scopes": ["email"] });
+    let (status, created) = admin.call(Method::POST, "/clients", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let (id, secret) = (created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap());
+    assert_eq!(client_credentials(&admin.gh, id, secret).await, 200);
+
+    // A bad change is refused whole; a good one is stored.
+    let bad = json!({ "name": "Permits", "redirect_uris": ["http://evil.example/cb#x"] });
+    let (status, body) = admin.call(Method::PATCH, &format!("/clients/{id}"), Some(bad)).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("evil.example"), "{body}");
+    let (_, unchanged) = admin.call(Method::GET, &format!("/clients/{id}"), None).await;
+    assert_eq!(unchanged["name"], "Permits API");
+    let (status, changed) =
+        admin.call(Method::PATCH, &format!("/clients/{id}"), Some(json!({ "name": "Permits" }))).await;
+    assert_eq!(
+        (status, &changed["name"], &changed["client_id"]),
+        (StatusCode::OK, &json!("Permits"), &json!(id))
+    );
+
+    // A rotated secret works at once; the old one does not.
+    let (status, rotated) = admin.call(Method::POST, &format!("/clients/{id}/secret"), None).await;
+    assert_eq!(status, 200);
+    let new_secret = rotated["client_secret"].as_str().unwrap();
+    assert_eq!(client_credentials(&admin.gh, id, secret).await, 401);
+    assert_eq!(client_credentials(&admin.gh, id, new_secret).await, 200);
+
+    let (status, _) = admin.call(Method::DELETE, &format!("/clients/{id}"), None).await;
+    assert_eq!(status, 204);
+    let (status, body) = admin.call(Method::GET, &format!("/clients/{id}"), None).await;
+    assert_eq!((status, &body["error"]), (StatusCode::NOT_FOUND, &json!("not_found")));
+    assert_eq!(client_credentials(&admin.gh, id, new_secret).await, 401);
+
+    let (_, events) = admin.call(Method::GET, "/audit?kind=admin.", None).await;
+    // Events of one second come in no particular order.
+    let mut kinds: Vec<&str> =
+        events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "admin.client_created",
+            "admin.client_deleted",
+            "admin.client_secret_rotated",
+            "admin.client_updated"
+        ]
+    );
+    assert!(!events.to_string().contains(new_secret), "no secret in the audit trail");
+}
+
+async fn accounts_are_locked_unlocked_and_their_sessions_ended(backend: Backend) {
+    let admin = Admin::start(backend).await;
+    let email = "rosa.parks@example.org";
+    let id = support::create_user(&admin.gh, email);
+    let browser = support::browser();
+    let sign_in = json!({ "email": email, "password": PASSWORD });
+    let signed_in = |b: reqwest::Client| {
+        let url = admin.gh.url("/api/v1/signin/password");
+        let body = sign_in.clone();
+        async move { b.post(url).json(&body).send().await.unwrap().status() }
+    };
+    assert_eq!(signed_in(browser.clone()).await, 200);
+
+    let (_, found) = admin.call(Method::GET, "/accounts?email=ROSA.P", None).await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["id"], json!(id));
+    let (_, none) = admin.call(Method::GET, "/accounts?email=%25", None).await;
+    assert_eq!(none, json!([]), "a % is a character, not a wildcard");
+    let (_, sessions) = admin.call(Method::GET, &format!("/accounts/{id}/sessions"), None).await;
+    assert_eq!(sessions.as_array().unwrap().len(), 1);
+
+    // Locked: the session is gone, and no method signs in, an unlock link least of all.
+    let (status, account) = admin.call(Method::POST, &format!("/accounts/{id}/lock"), None).await;
+    assert_eq!(
+        (status, &account["locked_by_operator"], &account["sessions"]),
+        (StatusCode::OK, &json!(true), &json!(0))
+    );
+    let resp = browser.get(admin.gh.url("/api/v1/session")).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = browser.post(admin.gh.url("/api/v1/signin/password")).json(&sign_in).send().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("support"), "{body}");
+    assert!(body.get("retry_after").is_none(), "an operator's lock has no end: {body}");
+
+    let (status, account) = admin.call(Method::POST, &format!("/accounts/{id}/unlock"), None).await;
+    assert_eq!((status, &account["locked"]), (StatusCode::OK, &json!(false)));
+    assert_eq!(signed_in(browser.clone()).await, 200);
+
+    // One session ended by its id; the other browser stays signed in.
+    let (_, before) = admin.call(Method::GET, &format!("/accounts/{id}/sessions"), None).await;
+    let other = support::browser();
+    assert_eq!(signed_in(other.clone()).await, 200);
+    let (_, sessions) = admin.call(Method::GET, &format!("/accounts/{id}/sessions"), None).await;
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let newest = ids(&sessions).into_iter().find(|s| !ids(&before).contains(s)).unwrap();
+    let (status, _) = admin.call(Method::DELETE, &format!("/sessions/{newest}"), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(other.get(admin.gh.url("/api/v1/session")).send().await.unwrap().status(), 401);
+    assert_eq!(browser.get(admin.gh.url("/api/v1/session")).send().await.unwrap().status(), 200);
+    let (status, _) = admin.call(Method::DELETE, &format!("/sessions/{newest}"), None).await;
+    assert_eq!(status, 404);
+
+    let (status, _) = admin.call(Method::DELETE, &format!("/accounts/{id}"), None).await;
+    assert_eq!(status, 204);
+    let (status, _) = admin.call(Method::GET, &format!("/accounts/{id}"), None).await;
+    assert_eq!(status, 404);
+
+    let (_, events) = admin.call(Method::GET, &format!("/audit?account_id={id}"), None).await;
+    // Events of one second come in no particular order.
+    let mut kinds: Vec<&str> =
+        events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["admin.account_deleted", "admin.account_locked", "admin.account_unlocked", "admin.session_revoked"]
+    );
+    assert!(events.as_array().unwrap().iter().all(|e| e["ip"] == "127.0.0.1"), "{events}");
+    let (_, later) = admin.call(Method::GET, &format!("/audit?since={}", i64::MAX / 2), None).await;
+    assert_eq!(later, json!([]));
+}
+
+async fn keys_are_listed_and_rotated_once(backend: Backend) {
+    let admin = Admin::start(backend).await;
+    let (_, keys) = admin.call(Method::GET, "/keys", None).await;
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert!(keys.as_array().unwrap().iter().all(|k| k["state"] == "active"));
+    let (status, rotated) = admin.call(Method::POST, "/keys/rotate", Some(json!({ "alg": "ES256" }))).await;
+    assert_eq!(status, 200, "{rotated}");
+    let (status, body) = admin.call(Method::POST, "/keys/rotate", Some(json!({ "alg": "ES256" }))).await;
+    assert_eq!((status, &body["error"]), (StatusCode::CONFLICT, &json!("rotation_pending")));
+    let (_, keys) = admin.call(Method::GET, "/keys", None).await;
+    let states: Vec<&str> = keys.as_array().unwrap().iter().map(|k| k["state"].as_str().unwrap()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "pending").count(), 1, "{keys}");
+}
+
+crate::per_backend!(
+    the_admin_api_needs_its_token_and_is_off_without_one,
+    clients_are_created_updated_rotated_and_deleted,
+    accounts_are_locked_unlocked_and_their_sessions_ended,
+    keys_are_listed_and_rotated_once,
+);
