@@ -16,6 +16,7 @@ pub enum AuditKind {
     ProfileUpdated,
     PasswordChanged,
     AccountDeleted,
+    UpstreamLinked,
 }
 
 impl AuditKind {
@@ -24,6 +25,7 @@ impl AuditKind {
             AuditKind::ProfileUpdated => "profile.updated",
             AuditKind::PasswordChanged => "password.changed",
             AuditKind::AccountDeleted => "account.deleted",
+            AuditKind::UpstreamLinked => "account.upstream_linked",
         }
     }
 }
@@ -75,6 +77,12 @@ impl NewAuditEvent {
     /// The citizen changed their password from the profile; every other session was ended.
     pub fn password_changed(account: &AccountId, ip: Option<String>, at: i64) -> Self {
         Self::new(AuditKind::PasswordChanged, account, ip, at, json!({ "other_sessions_ended": true }))
+    }
+
+    /// An upstream identity was linked to an existing account by its verified email
+    /// (`accounts.method_binding = "link-verified-email"`).
+    pub fn upstream_linked(account: &AccountId, provider: &str, ip: Option<String>, at: i64) -> Self {
+        Self::new(AuditKind::UpstreamLinked, account, ip, at, json!({ "provider": provider }))
     }
 
     /// The citizen deleted their account.

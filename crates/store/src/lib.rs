@@ -2,7 +2,7 @@
 //! (`migrations/sqlite`, `migrations/postgres`, embedded in the binary) and a pooled connection
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
-//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
+//! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore, FederationStore,
 //! ThrottleStore}`,
 //! `oauth::{ClientStore, CodeStore, GrantStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
@@ -18,6 +18,7 @@ mod clients;
 mod codes;
 mod conn;
 mod error;
+mod federation;
 mod keys;
 mod lockouts;
 mod one_time_codes;
