@@ -92,7 +92,12 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         id_token_ttl: settings.tokens.id_token_ttl,
         access_token_alg,
     };
+    let federation =
+        federation::Federation::new(&settings.federation, settings.issuer_base()).map_err(|e| {
+            StartError::Settings(crate::settings::SettingsError::Invalid { key: e.key, message: e.message })
+        })?;
     Ok(AppState {
+        federation,
         discovery: routes::discovery::document(&settings).into(),
         csrf: Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1"))),
         mailer: Mailer::from_settings(&settings.mail)?,

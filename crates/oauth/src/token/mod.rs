@@ -191,6 +191,7 @@ fn mint(
             amr: code.amr.clone(),
             sid: code.session_id.clone(),
             azp: client.id.as_str().to_owned(),
+            idp: code.idp.clone(),
         };
         Some(keys.signer(alg).sign_jwt(ID_TOKEN_TYP, &claims)?)
     } else {

@@ -59,6 +59,7 @@ fn stored_code(store: &MemStore, c: &Client, scope: &str, now: i64) -> (String, 
         session_id: "sid-1".into(),
         auth_time: now - 30,
         amr: vec!["pwd".into(), "mfa".into()],
+        idp: None,
     };
     let (code, row) = req.issue_code(grant, now, 60);
     store.insert_code(&row).unwrap();
@@ -168,6 +169,7 @@ fn store_row_with_scope(store: &MemStore, c: &Client, scope: &str) -> (String, T
         auth_time: NOW,
         amr: vec![],
         session_id: "s".into(),
+        idp: None,
         created_at: NOW,
         expires_at: NOW + 60,
     };

@@ -4,11 +4,12 @@
 pub mod api;
 mod authorize;
 pub mod discovery;
+pub(crate) mod federation;
 mod forgot;
 mod health;
 mod profile;
 mod reset;
-mod signin;
+pub(crate) mod signin;
 mod signout;
 mod signup;
 mod token;
@@ -56,6 +57,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/method", web::post().to(signin::method))
                 .route("/password", web::post().to(signin::password::submit))
                 .route("/code", web::post().to(signin::code::submit)),
+        )
+        .service(
+            web::scope("/federation")
+                .route("/{provider}/start", web::get().to(federation::start))
+                .route("/{provider}/callback", web::get().to(federation::callback)),
         )
         .service(
             web::scope("/password")
