@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod code_flow;
 mod errors;
+mod federation;
 mod more_flows;
 mod profile;
 mod self_service;
