@@ -55,11 +55,23 @@ pub struct ProviderInfo {
     pub label: String,
 }
 
-/// Claims gatehouse reads beyond the standard ones: Microsoft's tenant id.
+/// Claims gatehouse reads beyond the standard ones: Microsoft's tenant id, and its "email
+/// domain owner verified" optional claim (Microsoft sends no `email_verified`).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 struct UpstreamClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    xms_edov: Option<serde_json::Value>,
+}
+
+impl UpstreamClaims {
+    /// https://learn.microsoft.com/entra/identity-platform/optional-claims-reference: `xms_edov`
+    /// is true when the email's domain owner is verified. Sent as a boolean (or "1"/"true").
+    fn email_domain_verified(&self) -> bool {
+        matches!(&self.xms_edov, Some(serde_json::Value::Bool(true)))
+            || matches!(&self.xms_edov, Some(serde_json::Value::String(s)) if s == "1" || s == "true")
+    }
 }
 impl AdditionalClaims for UpstreamClaims {}
 
@@ -200,7 +212,10 @@ impl Federation {
             provider: config.name.clone(),
             subject: claims.subject().as_str().to_owned(),
             email: claims.email().map(|e| e.as_str().to_lowercase()),
-            email_verified: claims.email().is_some() && claims.email_verified() == Some(true),
+            email_verified: claims.email().is_some()
+                && (claims.email_verified() == Some(true)
+                    || (discovered.issuer.is_microsoft()
+                        && claims.additional_claims().email_domain_verified())),
             name: localized(claims.name()),
             given_name: localized(claims.given_name()),
             family_name: localized(claims.family_name()),
@@ -335,3 +350,7 @@ type DiscoveredClient = CoreClient<
     openidconnect::EndpointMaybeSet,
     openidconnect::EndpointMaybeSet,
 >;
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -39,6 +39,12 @@ impl IssuerRule {
         )))
     }
 
+    /// Microsoft's identity platform, whose ID tokens say "verified" with `xms_edov`.
+    pub(crate) fn is_microsoft(&self) -> bool {
+        let (Self::Exact(iss) | Self::TenantTemplate(iss)) = self;
+        url::Url::parse(iss).is_ok_and(|u| u.host_str() == Some("login.microsoftonline.com"))
+    }
+
     pub(crate) fn is_exact(&self) -> bool {
         matches!(self, Self::Exact(_))
     }
@@ -82,7 +88,7 @@ mod tests {
     #[test]
     fn microsoft_common_uses_the_tenant_template() {
         let rule = IssuerRule::from_discovery(COMMON, TEMPLATE).unwrap();
-        assert!(!rule.is_exact());
+        assert!(!rule.is_exact() && rule.is_microsoft());
         let iss = format!("https://login.microsoftonline.com/{TID}/v2.0");
         assert_eq!(rule.check(&iss, Some(TID)), Ok(()));
         assert!(rule.check(&iss, Some("72f988bf-86f1-41af-91ab-2d7cd011db47")).is_err());
