@@ -26,7 +26,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use crate::issuer::IssuerRule;
-use crate::{ExternalIdentity, FederationError, FederationSettings, ProviderConfig, SettingsError};
+use crate::{Callback, ExternalIdentity, FederationError, FederationSettings, ProviderConfig, SettingsError};
 
 /// How long a discovery document and its keys are used before they are fetched again.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
@@ -163,16 +163,26 @@ impl Federation {
         Ok(url.to_string())
     }
 
-    /// Redeems `code` and returns who signed in. `secrets` are the pending flow's, found by the
-    /// caller from the callback's `state`.
+    /// Redeems the callback's code and returns who signed in. `secrets` are the pending flow's,
+    /// found by the caller from the callback's `state`.
     pub async fn finish(
         &self,
         provider: &str,
-        code: &str,
+        callback: &Callback,
         secrets: &FlowSecrets,
     ) -> Result<ExternalIdentity, FederationError> {
         let config = self.config(provider)?;
+        let code = callback.code()?;
         let discovered = self.discover(config, false).await?;
+        // RFC 9207 §2.4: an `iss` in the response must be the issuer the request went to (a
+        // mix-up defence); providers that do not send it are not affected.
+        if let (Some(iss), IssuerRule::Exact(expected)) = (&callback.iss, &discovered.issuer)
+            && iss != expected
+        {
+            return Err(FederationError::Upstream(format!(
+                "callback iss {iss} is not {expected} (RFC 9207)"
+            )));
+        }
         let client = self.client(config, &discovered);
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))

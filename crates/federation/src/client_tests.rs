@@ -129,3 +129,19 @@ fn microsoft_email_domain_verified_is_read_as_a_boolean_or_string() {
     assert!(!claims(serde_json::json!(false)).email_domain_verified());
     assert!(!UpstreamClaims { tid: None, xms_edov: None }.email_domain_verified());
 }
+
+#[tokio::test]
+async fn a_callback_from_another_issuer_is_refused_before_the_code_is_redeemed() {
+    let (base, _) = provider(None);
+    let callback = Callback {
+        code: Some("c".into()),
+        state: Some("s".into()),
+        iss: Some("https://accounts.evil.example".into()),
+        ..Callback::default()
+    };
+    let e = federation(&base).finish("google", &callback, &secrets()).await.unwrap_err();
+    assert!(matches!(e, FederationError::Upstream(ref m) if m.contains("RFC 9207")), "{e:?}");
+    let cancelled = Callback { error: Some("access_denied".into()), ..Callback::default() };
+    let e = federation(&base).finish("google", &cancelled, &secrets()).await.unwrap_err();
+    assert_eq!(e, FederationError::Cancelled);
+}

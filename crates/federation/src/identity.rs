@@ -30,6 +30,8 @@ pub struct Callback {
     pub state: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// RFC 9207: the issuer that sent the response, when the provider says.
+    pub iss: Option<String>,
 }
 
 impl Callback {

@@ -120,16 +120,12 @@ pub async fn callback(
     if flow.provider != provider || !same_browser {
         return stop(FederationError::BadState.into());
     }
-    let code = match params.code() {
-        Ok(code) => code,
-        Err(e) => return stop(e.into()),
-    };
     let secrets = FlowSecrets {
         state: raw_state.to_owned(),
         nonce: flow.nonce.clone(),
         pkce_verifier: flow.pkce_verifier.clone(),
     };
-    let external = match state.federation.finish(provider, code, &secrets).await {
+    let external = match state.federation.finish(provider, params, &secrets).await {
         Ok(identity) => identity,
         Err(e) => return stop(e.into()),
     };

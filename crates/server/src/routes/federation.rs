@@ -23,6 +23,20 @@ pub struct StartQuery {
     keep: Option<String>,
 }
 
+/// A malformed callback or start query is a page too, not actix's plain text.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|e, _| {
+        tracing::warn!(error = %e, "malformed upstream sign-in query");
+        Failure::page(
+            StatusCode::BAD_REQUEST,
+            "We could not sign you in",
+            "The link was incomplete. Please start again.",
+        )
+        .with_back("/signin".into())
+        .into()
+    })
+}
+
 pub async fn start(
     state: web::Data<AppState>,
     provider: web::Path<String>,

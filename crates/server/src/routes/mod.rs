@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/federation")
+                .app_data(federation::query_config())
                 .route("/{provider}/start", web::get().to(federation::start))
                 .route("/{provider}/callback", web::get().to(federation::callback)),
         )
