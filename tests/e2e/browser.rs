@@ -11,7 +11,7 @@ use testkit::Browser;
 use crate::support::{self, Backend, PASSWORD};
 
 /// A stand-in portal on loopback: answers every request so the browser can land on it.
-fn portal() -> String {
+pub(crate) fn portal() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -26,13 +26,13 @@ fn portal() -> String {
 }
 
 /// The input a visible label names: labels must be tied to their inputs.
-async fn field(c: &Client, label: &str) -> fantoccini::elements::Element {
+pub(crate) async fn field(c: &Client, label: &str) -> fantoccini::elements::Element {
     let label = c.find(Locator::XPath(&format!("//label[normalize-space()=\"{label}\"]"))).await.unwrap();
     let id = label.attr("for").await.unwrap().expect("label has a for attribute");
     c.find(Locator::Id(&id)).await.unwrap()
 }
 
-async fn button(c: &Client, text: &str) -> fantoccini::elements::Element {
+pub(crate) async fn button(c: &Client, text: &str) -> fantoccini::elements::Element {
     c.find(Locator::XPath(&format!("//button[normalize-space()=\"{text}\"]"))).await.unwrap()
 }
 
@@ -45,7 +45,7 @@ async fn heading(c: &Client) -> String {
 
 /// Waits for the page titled `expected`: a click on a submit button may return before the
 /// next page has loaded, so one read could still see the previous page.
-async fn expect_heading(c: &Client, expected: &str) {
+pub(crate) async fn expect_heading(c: &Client, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = heading(c).await;

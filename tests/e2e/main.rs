@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod code_flow;
 mod errors;
+mod federation;
 mod keys;
 mod more_flows;
 mod ops;

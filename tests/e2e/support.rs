@@ -128,9 +128,21 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
+    sign_in_at(http, &gh.base_url, authorize_url, email, password).await
+}
+
+/// [`sign_in`] on the server at `base` (a server whose issuer is not its `base_url`, such as
+/// an upstream provider reached as `http://localhost:PORT`).
+pub async fn sign_in_at(
+    http: &reqwest::Client,
+    base: &str,
+    authorize_url: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     let resp = http.get(authorize_url).send().await.unwrap();
     assert_eq!(resp.status(), 302, "authorize should redirect to sign-in");
-    let sign_in_page = format!("{}{}", gh.base_url, location(&resp));
+    let sign_in_page = format!("{base}{}", location(&resp));
     assert!(sign_in_page.contains("/signin?"), "{sign_in_page}");
     let html = http.get(&sign_in_page).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Email address") && html.contains("Keep me signed in") && html.contains(">Next<"));
@@ -138,7 +150,7 @@ pub async fn sign_in(
     let continue_to = hidden(&html, "continue");
 
     let html = http
-        .post(format!("{}/signin/identify", gh.base_url))
+        .post(format!("{base}/signin/identify"))
         .form(&[("csrf", csrf.as_str()), ("continue", &continue_to), ("email", email)])
         .send()
         .await
@@ -152,7 +164,7 @@ pub async fn sign_in(
         "{html}"
     );
     let html = http
-        .post(format!("{}/signin/method", gh.base_url))
+        .post(format!("{base}/signin/method"))
         .form(&[
             ("csrf", csrf.as_str()),
             ("continue", &continue_to),
@@ -166,7 +178,7 @@ pub async fn sign_in(
         .await
         .unwrap();
     assert!(html.contains("Verify with your password") && html.contains("Forgot password?"), "{html}");
-    http.post(format!("{}/signin/password", gh.base_url))
+    http.post(format!("{base}/signin/password"))
         .form(&[
             ("csrf", csrf.as_str()),
             ("continue", &continue_to),

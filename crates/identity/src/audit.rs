@@ -26,6 +26,7 @@ pub enum AuditKind {
     AdminClientSecretRotated,
     AdminClientDeleted,
     AdminKeysRotated,
+    UpstreamLinked,
 }
 
 impl AuditKind {
@@ -43,6 +44,7 @@ impl AuditKind {
             AuditKind::AdminClientSecretRotated => "admin.client_secret_rotated",
             AuditKind::AdminClientDeleted => "admin.client_deleted",
             AuditKind::AdminKeysRotated => "admin.keys_rotated",
+            AuditKind::UpstreamLinked => "account.upstream_linked",
         }
     }
 }
@@ -113,6 +115,12 @@ impl NewAuditEvent {
             ip,
             detail,
         }
+    }
+
+    /// An upstream identity was linked to an existing account by its verified email
+    /// (`accounts.method_binding = "link-verified-email"`).
+    pub fn upstream_linked(account: &AccountId, provider: &str, ip: Option<String>, at: i64) -> Self {
+        Self::new(AuditKind::UpstreamLinked, account, ip, at, json!({ "provider": provider }))
     }
 
     /// The citizen deleted their account.

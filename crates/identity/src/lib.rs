@@ -1,17 +1,18 @@
 //! Accounts and who is signed in: emails (the username), password hashing (argon2id on a
 //! bounded pool), the password rules (policy, common passwords, history), lockout, one-time
 //! codes (reset, unlock and verification links, typed sign-in codes), the password sign-in rule,
-//! browser sign-in sessions, the citizen's profile and the audit trail. Later: the
-//! first-sign-in-method binding rule.
+//! browser sign-in sessions, the citizen's profile, the audit trail, and the
+//! first-sign-in-method binding rule for upstream sign-in (`federated`).
 //!
 //! Pure domain: no actix-web, no diesel. Storage is the [`AccountStore`], [`SessionStore`],
 //! [`PasswordHistoryStore`], [`LockoutStore`], [`OneTimeCodeStore`], [`ProfileStore`] and
-//! [`AuditStore`] traits, implemented by the `store` crate.
+//! [`AuditStore`] and [`FederationStore`] traits, implemented by the `store` crate.
 
 mod account;
 mod audit;
 mod codes;
 mod common;
+mod federated;
 mod lockout;
 #[cfg(test)]
 mod memory;
@@ -30,6 +31,10 @@ pub use account::{Account, AccountId, Email, EmailError, NewAccount};
 pub use audit::{AuditEvent, AuditKind, AuditStore, NewAuditEvent};
 pub use codes::{
     CodeKey, CodeKind, CodePolicy, NewOneTimeCode, Purpose, TypedCode, issue_link, issue_typed_code,
+};
+pub use federated::{
+    BoundAccount, FederationStore, LOCAL_METHOD, MethodBinding, NewUpstreamFlow, Refusal, Resolution,
+    TakeFlow, UpstreamIdentity, resolve,
 };
 pub use lockout::{LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, locked_message};
 pub use password::{Argon2Params, HashPool, PasswordError};

@@ -38,6 +38,8 @@ pub struct Session {
     pub persistent: bool,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The upstream provider that authenticated the citizen ("Sign in with Google"), if any.
+    pub idp: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +52,7 @@ pub struct NewSession {
     pub persistent: bool,
     pub created_at: i64,
     pub expires_at: i64,
+    pub idp: Option<String>,
 }
 
 pub trait SessionStore {

@@ -22,6 +22,8 @@ pub const SUPPORTED_CLAIMS: &[&str] = &[
     "amr",
     "azp",
     "sid",
+    // The upstream provider of a federated sign-in ("Sign in with Google").
+    "idp",
     "name",
     "given_name",
     "family_name",

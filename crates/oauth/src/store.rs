@@ -101,6 +101,8 @@ pub struct NewCode {
     pub amr: Vec<String>,
     /// The browser session's public id (`sid`).
     pub session_id: String,
+    /// The upstream provider that authenticated the End-User (the ID token's `idp`).
+    pub idp: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }

@@ -53,6 +53,7 @@ pub fn stored_code(store: &MemStore, c: &Client, scope: &str, now: i64) -> (Stri
         session_id: "sid-1".into(),
         auth_time: now - 30,
         amr: vec!["pwd".into(), "mfa".into()],
+        idp: None,
     };
     let (code, row) = req.issue_code(grant, now, 60);
     store.insert_code(&row).unwrap();

@@ -28,10 +28,19 @@ pub struct ErrorPage<'a> {
     pub back: Option<&'a str>,
 }
 
-/// Step 2–3 of the identifier-first guide: "Sign in", "Email address", "Keep me signed in", "Next".
+/// A "Sign in with {label}" button: a plain GET form to `/federation/{name}/start`.
+#[derive(Clone, Debug)]
+pub struct ProviderButton {
+    pub name: String,
+    pub label: String,
+}
+
+/// Step 2–3 of the identifier-first guide: "Sign in", "Email address", "Keep me signed in", "Next",
+/// with the first-edition guide's "Sign in with …" buttons above "OR" for configured providers.
 #[derive(Template)]
 #[template(path = "signin_email.html")]
 pub struct SignInEmail<'a> {
+    pub providers: &'a [ProviderButton],
     pub csrf: &'a str,
     pub unlock: &'a str,
     pub signup: &'a str,
@@ -65,6 +74,18 @@ pub struct SignInPassword<'a> {
     pub keep: bool,
     pub error: Option<&'a str>,
     pub forgot: &'a str,
+    pub back: &'a str,
+}
+
+/// An upstream sign-in that ended without a session, or a local sign-in refused because the
+/// account signs in upstream: what happened, the button to use instead, "Back to sign in".
+#[derive(Template)]
+#[template(path = "federation_stopped.html")]
+pub struct SignInStopped<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub button: Option<&'a ProviderButton>,
+    pub continue_to: &'a str,
     pub back: &'a str,
 }
 

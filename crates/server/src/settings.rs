@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use federation::FederationSettings;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use identity::{Argon2Params, CodePolicy, LockoutPolicy, PasswordPolicy, PasswordRules};
@@ -31,6 +32,8 @@ pub struct Settings {
     pub accounts: AccountSettings,
     /// Outgoing mail. `file_dir` empty means `<data_dir>/mail`.
     pub mail: MailSettings,
+    /// "Sign in with Google", "Sign in with Microsoft" and generic OpenID Connect providers.
+    pub federation: FederationSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
     pub admin: AdminSettings,
@@ -120,13 +123,17 @@ pub struct PasswordSettings {
     pub reject_common: bool,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccountSettings {
     /// Failed verifications that lock an account, and for how long.
     pub lockout: LockoutPolicy,
     /// Lifetimes of emailed links and typed codes.
     pub codes: CodePolicy,
+    /// `first-method` (default): an account signs in only with the method it first used (the
+    /// guide: "You will not be able to log in using other options after the initial log in");
+    /// `link-verified-email`: an upstream sign-in with the account's verified email links it.
+    pub method_binding: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -170,9 +177,20 @@ impl Default for Settings {
             passwords: PasswordSettings::default(),
             accounts: AccountSettings::default(),
             mail: MailSettings { file_dir: PathBuf::new(), ..MailSettings::default() },
+            federation: FederationSettings::default(),
             log: LogSettings::default(),
             metrics: MetricsSettings::default(),
             admin: AdminSettings::default(),
+        }
+    }
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self {
+            lockout: LockoutPolicy::default(),
+            codes: CodePolicy::default(),
+            method_binding: "first-method".into(),
         }
     }
 }
@@ -368,6 +386,13 @@ impl Settings {
                 format!("must be at least {METRICS_TOKEN_MIN_LEN} characters (e.g. `openssl rand -hex 32`)"),
             ));
         }
+        if !matches!(self.accounts.method_binding.as_str(), "first-method" | "link-verified-email") {
+            return Err(invalid(
+                "accounts.method_binding",
+                format!("use first-method or link-verified-email, not \"{}\"", self.accounts.method_binding),
+            ));
+        }
+        self.federation.providers().map_err(|e| SettingsError::Invalid { key: e.key, message: e.message })?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", format!("use text or json, not \"{}\"", self.log.format)));
         }

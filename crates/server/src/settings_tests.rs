@@ -162,3 +162,40 @@ fn example_config_is_a_valid_production_template() {
     let text = Settings::load(Some(&example), env(&[])).unwrap_err().to_string();
     assert!(text.contains("mail.smtp_url"), "{text}");
 }
+
+#[test]
+fn federation_providers_come_from_the_environment() {
+    let s = Settings::load(
+        None,
+        env(&[
+            ("GATEHOUSE_FEDERATION__GOOGLE__CLIENT_ID", "g-client"),
+            ("GATEHOUSE_FEDERATION__GOOGLE__ISSUER", "http://127.0.0.1:9999"),
+            ("GATEHOUSE_FEDERATION__OIDC__CITY__LABEL", "City ID"),
+            ("GATEHOUSE_FEDERATION__OIDC__CITY__ISSUER", "https://id.city.example"),
+            ("GATEHOUSE_FEDERATION__OIDC__CITY__CLIENT_ID", "c-client"),
+            ("GATEHOUSE_ACCOUNTS__METHOD_BINDING", "link-verified-email"),
+        ]),
+    )
+    .unwrap();
+    let providers = s.federation.providers().unwrap();
+    assert_eq!(providers.len(), 2);
+    assert_eq!(
+        (providers[0].name.as_str(), providers[0].issuer.as_str()),
+        ("google", "http://127.0.0.1:9999")
+    );
+    assert_eq!(providers[0].scopes, ["openid", "email", "profile"]);
+    assert_eq!((providers[1].name.as_str(), providers[1].label.as_str()), ("city", "City ID"));
+    assert_eq!(s.accounts.method_binding, "link-verified-email");
+}
+
+#[test]
+fn bad_federation_settings_are_named() {
+    for (key, value, named) in [
+        ("GATEHOUSE_ACCOUNTS__METHOD_BINDING", "anything", "accounts.method_binding"),
+        ("GATEHOUSE_FEDERATION__HTTP_TIMEOUT_SECS", "0", "federation.http_timeout_secs"),
+        ("GATEHOUSE_FEDERATION__OIDC__CITY__CLIENT_ID", "c", "federation.oidc.city.label"),
+    ] {
+        let text = Settings::load(None, env(&[(key, value)])).unwrap_err().to_string();
+        assert!(text.starts_with(&format!("setting {named}")), "{key}={value}: {text}");
+    }
+}

@@ -97,7 +97,12 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let csrf = Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1")));
     let code_key = Arc::new(CodeKey::from_master(&master));
     let keys = Keys::load(&store, master, &settings, AppState::now())?;
+    let federation =
+        federation::Federation::new(&settings.federation, settings.issuer_base()).map_err(|e| {
+            StartError::Settings(crate::settings::SettingsError::Invalid { key: e.key, message: e.message })
+        })?;
     Ok(AppState {
+        federation,
         discovery: routes::discovery::document(&settings).into(),
         csrf,
         mailer: Mailer::from_settings(&settings.mail)?,

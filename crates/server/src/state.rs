@@ -30,6 +30,8 @@ pub struct AppState {
     /// HMAC key for typed codes, derived from the master key.
     pub code_key: Arc<CodeKey>,
     pub password_rules: Arc<PasswordRules>,
+    /// The upstream providers ("Sign in with Google"); discovery is cached inside.
+    pub federation: federation::Federation,
 }
 
 impl AppState {

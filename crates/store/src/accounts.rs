@@ -116,7 +116,7 @@ impl AccountStore for Store {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
-struct SessionRow {
+pub(crate) struct SessionRow {
     id: String,
     token_hash: String,
     account_id: String,
@@ -125,6 +125,7 @@ struct SessionRow {
     persistent: bool,
     created_at: i64,
     expires_at: i64,
+    idp: Option<String>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -139,6 +140,7 @@ impl TryFrom<SessionRow> for Session {
             persistent: r.persistent,
             created_at: r.created_at,
             expires_at: r.expires_at,
+            idp: r.idp,
         })
     }
 }
@@ -154,6 +156,7 @@ impl SessionStore for Store {
             persistent: session.persistent,
             created_at: session.created_at,
             expires_at: session.expires_at,
+            idp: session.idp.clone(),
         };
         self.transaction(|c| Ok(diesel::insert_into(sessions::table).values(&row).execute(c)?))?;
         Ok(())

@@ -40,36 +40,15 @@ impl Store {
 
     /// The account's sessions that have not expired at `now`, newest first.
     pub fn sessions_of(&self, account: &AccountId, now: i64) -> Result<Vec<Session>, StoreError> {
-        let rows: Vec<(String, i64, String, bool, i64, i64)> = self.transaction(|c| {
+        let rows = self.transaction(|c| {
             Ok(sessions::table
                 .filter(sessions::account_id.eq(account.as_str()))
                 .filter(sessions::expires_at.gt(now))
                 .order(sessions::created_at.desc())
-                .select((
-                    sessions::id,
-                    sessions::auth_time,
-                    sessions::amr,
-                    sessions::persistent,
-                    sessions::created_at,
-                    sessions::expires_at,
-                ))
+                .select(crate::accounts::SessionRow::as_select())
                 .load(c)?)
         })?;
-        rows.into_iter()
-            .map(|(id, auth_time, amr, persistent, created_at, expires_at)| {
-                let amr = serde_json::from_str(&amr)
-                    .map_err(|source| StoreError::Malformed { column: "sessions.amr", source })?;
-                Ok(Session {
-                    id,
-                    account_id: account.clone(),
-                    auth_time,
-                    amr,
-                    persistent,
-                    created_at,
-                    expires_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(Session::try_from).collect()
     }
 
     /// Ends the session with this public id; `None` when there is none, else its account.

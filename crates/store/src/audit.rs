@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use identity::{AccountId, AuditEvent, AuditStore, NewAuditEvent};
 
 use crate::Store;
+use crate::conn::DbConnection;
 use crate::error::StoreError;
 use crate::schema::audit_events;
 
@@ -34,17 +35,28 @@ impl TryFrom<AuditRow> for AuditEvent {
     }
 }
 
-impl AuditStore for Store {
-    fn record_event(&self, event: &NewAuditEvent) -> Result<(), identity::StoreError> {
-        let row = AuditRow {
+/// Inserts `event` inside the caller's transaction (a change and its audit row commit together).
+pub(crate) fn insert_event(c: &mut DbConnection, event: &NewAuditEvent) -> Result<(), StoreError> {
+    diesel::insert_into(audit_events::table).values(&AuditRow::from(event)).execute(c)?;
+    Ok(())
+}
+
+impl From<&NewAuditEvent> for AuditRow {
+    fn from(event: &NewAuditEvent) -> Self {
+        AuditRow {
             id: event.id.clone(),
             at: event.at,
             account_id: event.account_id.as_ref().map(|a| a.as_str().to_owned()),
             kind: event.kind.as_str().to_owned(),
             ip: event.ip.clone(),
             detail: event.detail.to_string(),
-        };
-        self.transaction(|c| Ok(diesel::insert_into(audit_events::table).values(&row).execute(c)?))?;
+        }
+    }
+}
+
+impl AuditStore for Store {
+    fn record_event(&self, event: &NewAuditEvent) -> Result<(), identity::StoreError> {
+        self.transaction(|c| insert_event(c, event))?;
         Ok(())
     }
 

@@ -28,6 +28,7 @@ struct CodeRow {
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    idp: Option<String>,
 }
 
 impl From<&NewCode> for CodeRow {
@@ -47,6 +48,7 @@ impl From<&NewCode> for CodeRow {
             created_at: c.created_at,
             expires_at: c.expires_at,
             used_at: None,
+            idp: c.idp.clone(),
         }
     }
 }
@@ -67,6 +69,7 @@ impl TryFrom<CodeRow> for NewCode {
             auth_time: r.auth_time,
             amr: list_from_json("codes.amr", &r.amr)?,
             session_id: r.session_id,
+            idp: r.idp,
             created_at: r.created_at,
             expires_at: r.expires_at,
         })

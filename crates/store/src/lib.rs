@@ -3,8 +3,8 @@
 //! to SQLite or PostgreSQL, picked from the URL scheme, and implements the store traits of the
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
-//! ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore, RefreshTokenStore,
-//! SubjectStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
+//! FederationStore, ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore,
+//! RefreshTokenStore, SubjectStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
@@ -19,6 +19,7 @@ mod clients;
 mod codes;
 mod conn;
 mod error;
+mod federation;
 mod keys;
 mod lockouts;
 mod one_time_codes;

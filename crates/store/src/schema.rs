@@ -26,6 +26,7 @@ diesel::table! {
         updated_at -> BigInt,
         tokens_revoked_at -> Nullable<BigInt>,
         imported -> Bool,
+        first_method -> Text,
     }
 }
 
@@ -39,6 +40,7 @@ diesel::table! {
         persistent -> Bool,
         created_at -> BigInt,
         expires_at -> BigInt,
+        idp -> Nullable<Text>,
     }
 }
 
@@ -77,6 +79,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        idp -> Nullable<Text>,
     }
 }
 
@@ -192,6 +195,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    federated_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        account_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    federation_flows (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        continue_to -> Text,
+        keep_signed_in -> Bool,
+        binding_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(federated_identities -> accounts (account_id));
 diesel::joinable!(account_attributes -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(lockouts -> accounts (account_id));
@@ -211,5 +238,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     lockouts,
     one_time_codes,
     password_history,
-    outbox
+    outbox,
+    federated_identities
 );

@@ -106,6 +106,7 @@ fn code(client: &Client, secret: &str) -> NewCode {
         auth_time: 1_700_000_000,
         amr: vec!["pwd".into()],
         session_id: "sid-1".into(),
+        idp: None,
         created_at: 1_700_000_000,
         expires_at: 1_700_000_060,
     }
@@ -189,6 +190,7 @@ fn sessions_are_found_until_they_expire_or_are_deleted(store: &Store) {
         persistent: true,
         created_at: 1_000,
         expires_at: 2_000,
+        idp: None,
     };
     store.create_session(&session).unwrap();
     let found = store.find_session(&session.token_hash, 1_999).unwrap().unwrap();
@@ -572,6 +574,7 @@ fn revoking_account_access_keeps_one_session_and_stamps_tokens(store: &Store) {
         persistent: false,
         created_at: T0,
         expires_at: T0 + 10_000,
+        idp: None,
     };
     for (id, account) in [("sid-1", &ole), ("sid-2", &ole), ("sid-3", &ole), ("sid-4", &ann)] {
         store.create_session(&session(id, account)).unwrap();

@@ -89,6 +89,7 @@ fn session(id: &str, account: &AccountId) -> NewSession {
         persistent: false,
         created_at: T0,
         expires_at: T0 + 10_000,
+        idp: None,
     }
 }
 
@@ -124,6 +125,7 @@ fn code(client: &Client, secret: &str, subject: &AccountId) -> NewCode {
         auth_time: T0,
         amr: vec!["pwd".into()],
         session_id: "sid-1".into(),
+        idp: None,
         created_at: T0,
         expires_at: T0 + 60,
     }

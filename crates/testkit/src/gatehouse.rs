@@ -30,6 +30,7 @@ pub struct Gatehouse {
 pub struct GatehouseBuilder {
     bin: PathBuf,
     database_url: Option<String>,
+    port: Option<u16>,
     env: Vec<(String, String)>,
 }
 
@@ -37,6 +38,13 @@ impl GatehouseBuilder {
     /// The database (`postgres://…` or `sqlite://…`); without it, a SQLite file in the data dir.
     pub fn database(mut self, url: impl Into<String>) -> Self {
         self.database_url = Some(url.into());
+        self
+    }
+
+    /// The loopback port to listen on (from [`crate::free_port`]), for a test that must know
+    /// the URL before the server starts (another server's settings name it); default: a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
         self
     }
 
@@ -55,7 +63,7 @@ impl GatehouseBuilder {
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a data dir for gatehouse: {e}"));
         let data_dir = data.path().to_path_buf();
-        let port = crate::free_port();
+        let port = self.port.unwrap_or_else(crate::free_port);
         let base_url = format!("http://127.0.0.1:{port}");
         let database_url = self
             .database_url
@@ -96,7 +104,7 @@ impl Gatehouse {
 
     /// A builder for extra environment variables or a default SQLite database.
     pub fn builder(bin: impl AsRef<Path>) -> GatehouseBuilder {
-        GatehouseBuilder { bin: bin.as_ref().to_path_buf(), database_url: None, env: Vec::new() }
+        GatehouseBuilder { bin: bin.as_ref().to_path_buf(), database_url: None, port: None, env: Vec::new() }
     }
 
     /// `base_url` followed by `path` (which starts with `/`).

@@ -26,6 +26,10 @@ pub struct IdTokenClaims {
     /// Session id (OpenID Connect Back-Channel/Front-Channel Logout).
     pub sid: String,
     pub azp: String,
+    /// The upstream provider the End-User signed in with ("google"), when they did. Not a
+    /// registered claim: a portal that does not know it ignores it (OIDC Core §5.1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 /// The `aud` claim (RFC 7519 §4.1.3): one audience is a string on the wire, several an array.
@@ -118,6 +122,7 @@ mod tests {
             amr: vec!["pwd".into()],
             sid: "sid".into(),
             azp: "c".into(),
+            idp: None,
         };
         let json = serde_json::to_value(&claims).unwrap();
         assert!(json.get("nonce").is_none());

@@ -36,6 +36,8 @@ pub struct CodeGrant {
     pub auth_time: i64,
     /// RFC 8176 authentication method references.
     pub amr: Vec<String>,
+    /// The upstream provider that authenticated the End-User, if any (the `idp` claim).
+    pub idp: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -81,6 +83,7 @@ impl AuthorizationRequest {
             auth_time: grant.auth_time,
             amr: grant.amr,
             session_id: grant.session_id,
+            idp: grant.idp,
             created_at: now,
             expires_at: now.saturating_add(ttl),
         };
@@ -144,6 +147,7 @@ mod tests {
             session_id: "sid-1".into(),
             auth_time: NOW - 10,
             amr: vec!["pwd".into()],
+            idp: None,
         };
         let (code, row) = r.issue_code(grant, NOW, 60);
         assert_eq!(row.code_hash, code.hash());
@@ -157,7 +161,8 @@ mod tests {
         assert_eq!(row.amr, ["pwd"]);
         assert_eq!(row.session_id, "sid-1");
         assert_eq!((row.created_at, row.expires_at), (NOW, NOW + 60));
-        let grant2 = CodeGrant { subject: "a".into(), session_id: "s".into(), auth_time: 0, amr: vec![] };
+        let grant2 =
+            CodeGrant { subject: "a".into(), session_id: "s".into(), auth_time: 0, amr: vec![], idp: None };
         let (code2, row2) = r.issue_code(grant2, NOW, 60);
         assert_ne!(code.expose(), code2.expose());
         assert_ne!(row.grant_id, row2.grant_id);

@@ -21,6 +21,9 @@ pub(crate) struct Issue<'a> {
     pub session_id: &'a str,
     /// Only on the code exchange (OIDC Core §12.2: a refreshed ID token has no nonce).
     pub nonce: Option<&'a str>,
+    /// The upstream provider the End-User signed in with (the ID token's `idp`); refresh
+    /// tokens do not keep it yet, so a refreshed ID token goes without.
+    pub idp: Option<&'a str>,
 }
 
 pub(crate) fn mint(
@@ -65,6 +68,7 @@ pub(crate) fn mint(
             amr: issue.amr.to_vec(),
             sid: issue.session_id.to_owned(),
             azp: client.id.as_str().to_owned(),
+            idp: issue.idp.map(str::to_owned),
         };
         Some(keys.signer(alg).sign_jwt(ID_TOKEN_TYP, &claims)?)
     } else {

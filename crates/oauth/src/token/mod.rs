@@ -164,6 +164,7 @@ fn exchange_code(
         amr: &code.amr,
         session_id: &code.session_id,
         nonce: code.nonce.as_deref(),
+        idp: code.idp.as_deref(),
     };
     let mut response = mint(keys, settings, client, &issue, now)?;
     // OIDC Core §11: a refresh token only for offline_access, and (RFC 6749 §6) only to a client

@@ -76,6 +76,7 @@ pub(super) fn refresh(
         amr: &old.amr,
         session_id: &old.session_id,
         nonce: None,
+        idp: None,
     };
     // RFC 6749 §6: "the refresh token scope MUST be identical to that of the refresh token
     // included by the client in the request" — narrowing applies to the access token only.

@@ -84,6 +84,7 @@ fn store_row_with_scope(store: &MemStore, c: &Client, scope: &str) -> (String, T
         auth_time: NOW,
         amr: vec![],
         session_id: "s".into(),
+        idp: None,
         created_at: NOW,
         expires_at: NOW + 60,
     };

@@ -18,6 +18,7 @@ pub async fn issue(
         session_id: session.id.clone(),
         auth_time: session.auth_time,
         amr: session.amr.clone(),
+        idp: session.idp.clone(),
     };
     let (code, row) = request.issue_code(grant, now, state.settings.tokens.code_ttl);
     state.db(move |s| s.insert_code(&row)).await?;

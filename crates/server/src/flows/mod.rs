@@ -2,6 +2,7 @@
 
 pub mod code;
 pub mod email_code;
+pub mod federation;
 pub mod lockout;
 pub mod mail;
 pub mod outbox;

@@ -52,6 +52,19 @@ pub async fn start(
     keep_signed_in: bool,
     now: i64,
 ) -> Result<Cookie<'static>, Failure> {
+    start_with_idp(req, state, account, amr, None, keep_signed_in, now).await
+}
+
+/// [`start`], recording the upstream provider (`idp`) that authenticated the citizen.
+pub async fn start_with_idp(
+    req: &HttpRequest,
+    state: &AppState,
+    account: &Account,
+    amr: Vec<String>,
+    idp: Option<String>,
+    keep_signed_in: bool,
+    now: i64,
+) -> Result<Cookie<'static>, Failure> {
     if let Some(old) = cookies::value(req, cookies::SESSION) {
         let hash = TokenHash::of(&old);
         state.db(move |s| s.delete_session(&hash)).await?;
@@ -68,6 +81,7 @@ pub async fn start(
         persistent: keep_signed_in,
         created_at: now,
         expires_at: now + ttl,
+        idp,
     };
     state.db(move |s| s.create_session(&new)).await?;
     // "Keep me signed in" makes the cookie outlive the browser; otherwise it ends with it.

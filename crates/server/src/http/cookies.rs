@@ -8,6 +8,10 @@ use actix_web::cookie::{Cookie, SameSite};
 
 pub const SESSION: &str = "gatehouse_session";
 pub const CSRF: &str = "gatehouse_csrf";
+/// Binds an upstream sign-in ("Sign in with Google") to the browser that started it: the
+/// callback's `state` is honoured only with this cookie (RFC 6749 §10.12). Lax, so it rides
+/// along on the provider's top-level redirect back.
+pub const FEDERATION: &str = "gatehouse_federation";
 
 /// `max_age` of `None` makes a cookie that ends with the browser session.
 pub fn build(name: &'static str, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'static> {

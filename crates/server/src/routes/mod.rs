@@ -5,6 +5,7 @@ mod admin;
 pub mod api;
 mod authorize;
 pub mod discovery;
+pub(crate) mod federation;
 mod forgot;
 mod health;
 mod introspect;
@@ -12,7 +13,7 @@ mod metrics;
 mod profile;
 mod reset;
 mod revoke;
-mod signin;
+pub(crate) mod signin;
 mod signout;
 mod signup;
 mod token;
@@ -74,6 +75,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/method", web::post().to(signin::method))
                 .route("/password", web::post().to(signin::password::submit))
                 .route("/code", web::post().to(signin::code::submit)),
+        )
+        .service(
+            web::scope("/federation")
+                .app_data(federation::query_config())
+                .route("/{provider}/start", web::get().to(federation::start))
+                .route("/{provider}/callback", web::get().to(federation::callback)),
         )
         .service(
             web::scope("/password")

@@ -91,6 +91,7 @@ fn id_claims() -> IdTokenClaims {
         amr: vec!["pwd".into()],
         sid: "sid-1".into(),
         azp: "client-1".into(),
+        idp: None,
     }
 }
 

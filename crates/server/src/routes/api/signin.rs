@@ -118,6 +118,16 @@ async fn signed_in(
     keep: bool,
     now: i64,
 ) -> Result<HttpResponse, Failure> {
+    // The first-method rule, as on the hosted pages (routes/signin::signed_in).
+    if let Some(provider) = flows::federation::bound_provider(state, &account.id).await? {
+        let label = flows::federation::method_label(state, &provider);
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "use_upstream_provider",
+            format!("This account signs in with {label}: use \"Sign in with {label}\"."),
+        )
+        .into());
+    }
     let amr = vec![amr.to_owned()];
     let cookie = flows::session::start(req, state, account, amr.clone(), keep, now).await?;
     let sessions = &state.settings.sessions;

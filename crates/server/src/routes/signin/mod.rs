@@ -131,7 +131,9 @@ pub async fn email_page(
     let (token, builder) = csrf::forms::page(&req, &state);
     let unlock = link("/unlock", query.continue_to(), &[]);
     let signup = link("/signup", query.continue_to(), &[]);
+    let providers = provider_buttons(&state);
     let page = pages::SignInEmail {
+        providers: &providers,
         csrf: &token,
         unlock: &unlock,
         signup: &signup,
@@ -153,7 +155,9 @@ pub async fn identify(
     if email.is_empty() {
         let unlock = link("/unlock", form.continue_to(), &[]);
         let signup = link("/signup", form.continue_to(), &[]);
+        let providers = provider_buttons(&state);
         let page = pages::SignInEmail {
+            providers: &providers,
             csrf: &token,
             unlock: &unlock,
             signup: &signup,
@@ -204,7 +208,20 @@ pub async fn method(
     password::page(&token, &form, None, HttpResponse::Ok())
 }
 
+/// The "Sign in with …" buttons of the configured providers, in the guide's order.
+pub fn provider_buttons(state: &AppState) -> Vec<pages::ProviderButton> {
+    state
+        .federation
+        .providers()
+        .into_iter()
+        .map(|p| pages::ProviderButton { name: p.name, label: p.label })
+        .collect()
+}
+
 /// Starts the session and returns to the authorization request (or says so, when there is none).
+/// An account bound to an upstream provider is not signed in by a password or an emailed code:
+/// the page names the provider and shows its button. Checked only after the password or code
+/// proved right, so the page tells nothing to someone who does not own the account.
 pub async fn signed_in(
     req: &HttpRequest,
     state: &AppState,
@@ -213,6 +230,20 @@ pub async fn signed_in(
     amr: &str,
     now: i64,
 ) -> Result<HttpResponse, Failure> {
+    if let Some(provider) = flows::federation::bound_provider(state, &account.id).await? {
+        tracing::info!(account = %account.id, %provider, "local sign-in refused: the account signs in upstream");
+        let (title, how, button) = crate::routes::federation::bound_elsewhere(state, &provider);
+        let message = format!("You cannot use a password or an emailed code here: {how}");
+        let back = back_to_sign_in(form.continue_to());
+        let page = pages::SignInStopped {
+            title: &title,
+            message: &message,
+            button: button.as_ref(),
+            continue_to: form.continue_to(),
+            back: &back,
+        };
+        return render(HttpResponse::build(StatusCode::FORBIDDEN), &page);
+    }
     let cookie = flows::session::start(req, state, account, vec![amr.to_owned()], form.keep(), now).await?;
     if form.continue_to().is_empty() {
         let mut builder = HttpResponse::Ok();
