@@ -194,7 +194,7 @@ async fn accounts_are_locked_unlocked_and_their_sessions_ended(backend: Backend)
     let (status, _) = admin.call(Method::GET, &format!("/accounts/{id}"), None).await;
     assert_eq!(status, 404);
 
-    let (_, events) = admin.call(Method::GET, &format!("/audit?account_id={id}"), None).await;
+    let (_, events) = admin.call(Method::GET, &format!("/audit?account_id={id}&kind=admin."), None).await;
     // Events of one second come in no particular order.
     let mut kinds: Vec<&str> =
         events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
@@ -222,7 +222,39 @@ async fn keys_are_listed_and_rotated_once(backend: Backend) {
     assert_eq!(states.iter().filter(|s| **s == "pending").count(), 1, "{keys}");
 }
 
+async fn sign_ins_and_revocations_are_in_the_audit_trail(backend: Backend) {
+    let admin = Admin::start(backend).await;
+    let email = "ida.wells@example.org";
+    let id = support::create_user(&admin.gh, email);
+    let http = support::browser();
+    let wrong = json!({ "email": email, "password": "Not-The-One-1" });
+    let resp = http.post(admin.gh.url("/api/v1/signin/password")).json(&wrong).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let client = support::create_client(&admin.gh, &[]);
+    let issued = crate::keys::tokens(&admin.gh, &admin.gh, &client, email).await;
+    let resp = reqwest::Client::new()
+        .post(admin.gh.url("/revoke"))
+        .basic_auth(&client.id, client.secret.as_deref())
+        .form(&[("token", issued["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let (_, failed) =
+        admin.call(Method::GET, &format!("/audit?account_id={id}&kind=sign_in.failed"), None).await;
+    assert_eq!(failed.as_array().unwrap().len(), 1, "{failed}");
+    assert_eq!(failed[0]["detail"], json!({ "method": "pwd", "reason": "wrong_password" }));
+    assert!(!failed.to_string().contains("Not-The-One-1"), "never what was typed");
+    let (_, succeeded) =
+        admin.call(Method::GET, &format!("/audit?account_id={id}&kind=sign_in.succeeded"), None).await;
+    assert_eq!(succeeded[0]["detail"]["amr"], json!(["pwd"]));
+    let (_, revoked) = admin.call(Method::GET, "/audit?kind=token.revoked", None).await;
+    assert_eq!(revoked[0]["detail"], json!({ "client_id": client.id }));
+}
+
 crate::per_backend!(
+    sign_ins_and_revocations_are_in_the_audit_trail,
     the_admin_api_needs_its_token_and_is_off_without_one,
     clients_are_created_updated_rotated_and_deleted,
     accounts_are_locked_unlocked_and_their_sessions_ended,

@@ -47,7 +47,7 @@ async fn wait_for_jwks(gh: &Gatehouse, within: Duration, check: impl Fn(&[String
 
 /// Signs in through the JSON API on `signin`, authorizes (no page: the session is there) and
 /// redeems the code at `token`; returns the token response.
-async fn tokens(signin: &Gatehouse, token: &Gatehouse, client: &TestClient, email: &str) -> Value {
+pub(crate) async fn tokens(signin: &Gatehouse, token: &Gatehouse, client: &TestClient, email: &str) -> Value {
     let http = support::browser();
     let body = json!({ "email": email, "password": PASSWORD });
     let resp = http.post(signin.url("/api/v1/signin/password")).json(&body).send().await.unwrap();

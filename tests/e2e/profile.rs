@@ -246,7 +246,9 @@ async fn deleting_the_profile_signs_out_everywhere_and_frees_the_email(gh: &Gate
 
     // The trail outlives the account, and names fields, never values or secrets.
     let trail = audit_trail(gh, &id);
-    assert_eq!(trail.len(), 2, "{trail:?}");
+    let signed_in = "sign_in.succeeded|127.0.0.1|{\"amr\":[\"pwd\"],\"idp\":null}";
+    assert_eq!(trail.iter().filter(|e| *e == signed_in).count(), 2, "two browsers signed in: {trail:?}");
+    assert_eq!(trail.len(), 4, "{trail:?}");
     assert!(
         trail.contains(&"profile.updated|127.0.0.1|{\"fields\":[\"name\",\"phone_number\"]}".to_owned()),
         "{trail:?}"

@@ -16,6 +16,12 @@ pub enum AuditKind {
     ProfileUpdated,
     PasswordChanged,
     AccountDeleted,
+    /// A sign-in completed (`detail`: method, and the upstream provider if any).
+    SignInSucceeded,
+    /// A sign-in of an existing account failed (`detail`: method and reason).
+    SignInFailed,
+    /// A client revoked a token (`detail`: client and token type).
+    TokenRevoked,
     /// Operator actions through the admin API; their `detail` names the target.
     AdminAccountLocked,
     AdminAccountUnlocked,
@@ -35,6 +41,9 @@ impl AuditKind {
             AuditKind::ProfileUpdated => "profile.updated",
             AuditKind::PasswordChanged => "password.changed",
             AuditKind::AccountDeleted => "account.deleted",
+            AuditKind::SignInSucceeded => "sign_in.succeeded",
+            AuditKind::SignInFailed => "sign_in.failed",
+            AuditKind::TokenRevoked => "token.revoked",
             AuditKind::AdminAccountLocked => "admin.account_locked",
             AuditKind::AdminAccountUnlocked => "admin.account_unlocked",
             AuditKind::AdminAccountDeleted => "admin.account_deleted",
@@ -121,6 +130,41 @@ impl NewAuditEvent {
     /// (`accounts.method_binding = "link-verified-email"`).
     pub fn upstream_linked(account: &AccountId, provider: &str, ip: Option<String>, at: i64) -> Self {
         Self::new(AuditKind::UpstreamLinked, account, ip, at, json!({ "provider": provider }))
+    }
+
+    /// The citizen signed in with `method` (RFC 8176 `amr` values), through `idp` if upstream.
+    pub fn sign_in_succeeded(
+        account: &AccountId,
+        amr: &[String],
+        idp: Option<&str>,
+        ip: Option<String>,
+        at: i64,
+    ) -> Self {
+        Self::new(AuditKind::SignInSucceeded, account, ip, at, json!({ "amr": amr, "idp": idp }))
+    }
+
+    /// A sign-in of this account failed: `reason` is `wrong_password`, `wrong_code` or
+    /// `locked` — never what was typed.
+    pub fn sign_in_failed(
+        account: &AccountId,
+        method: &str,
+        reason: &str,
+        ip: Option<String>,
+        at: i64,
+    ) -> Self {
+        Self::new(AuditKind::SignInFailed, account, ip, at, json!({ "method": method, "reason": reason }))
+    }
+
+    /// `client_id` revoked a token (of any account: revocation does not say whose).
+    pub fn token_revoked(client_id: &str, ip: Option<String>, at: i64) -> Self {
+        NewAuditEvent {
+            id: uuid::Uuid::new_v4().to_string(),
+            at,
+            account_id: None,
+            kind: AuditKind::TokenRevoked,
+            ip,
+            detail: json!({ "client_id": client_id }),
+        }
     }
 
     /// The citizen deleted their account.

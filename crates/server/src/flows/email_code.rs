@@ -3,7 +3,9 @@
 //! locked account (too many wrong passwords, or an operator's lock) cannot sign in this way
 //! either, and hears so only once its code was right.
 
-use identity::{Account, AccountId, Consume, LockoutStore, OneTimeCodeStore, Purpose};
+use identity::{
+    Account, AccountId, AuditStore, Consume, LockoutStore, NewAuditEvent, OneTimeCodeStore, Purpose,
+};
 
 use crate::http::error::Failure;
 use crate::http::metrics::{self, SignInMethod, SignInResult};
@@ -17,7 +19,12 @@ pub enum CodeSignIn {
 }
 
 /// Spends the account's live sign-in code if `code` is it; a wrong one uses a try.
-pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<CodeSignIn, Failure> {
+pub async fn verify(
+    state: &AppState,
+    email: &str,
+    code: &str,
+    ip: Option<String>,
+) -> Result<CodeSignIn, Failure> {
     let account = super::mail::account_for(state, email).await?;
     // An unknown address takes the same steps (an attempt on an id no code has), so the time
     // an answer takes does not tell whether the address has an account.
@@ -26,13 +33,24 @@ pub async fn verify(state: &AppState, email: &str, code: &str) -> Result<CodeSig
     let max_tries = state.settings.accounts.codes.typed_code_max_tries;
     let outcome =
         state.db(move |s| s.attempt_typed_code(&id, Purpose::SignInCode, &hash, now, max_tries)).await?;
-    let Some(account) = account.filter(|_| matches!(outcome, Consume::Accepted { .. })) else {
+    let accepted = matches!(outcome, Consume::Accepted { .. });
+    let Some(account) = account else {
         metrics::sign_in(SignInMethod::EmailCode, SignInResult::Failure);
         return Ok(CodeSignIn::Wrong);
     };
+    let audit_failure =
+        |reason: &str| NewAuditEvent::sign_in_failed(&account.id, "otp", reason, ip.clone(), now);
+    if !accepted {
+        metrics::sign_in(SignInMethod::EmailCode, SignInResult::Failure);
+        let event = audit_failure("wrong_code");
+        state.db(move |s| s.record_event(&event)).await?;
+        return Ok(CodeSignIn::Wrong);
+    }
     let id = account.id.clone();
     if let Some(until) = state.db(move |s| s.lockout_state(&id, now)).await?.is_locked(now) {
         metrics::sign_in(SignInMethod::EmailCode, SignInResult::Locked);
+        let event = audit_failure("locked");
+        state.db(move |s| s.record_event(&event)).await?;
         return Ok(CodeSignIn::Locked(until));
     }
     metrics::sign_in(SignInMethod::EmailCode, SignInResult::Success);

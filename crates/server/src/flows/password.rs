@@ -3,12 +3,17 @@
 //! password take the same path, time and answer; only an existing, locked account hears that
 //! it is locked (the guide's "Unlock account?" depends on it).
 
-use identity::{AccountStore, Email, LockoutStore, SignInOutcome};
+use identity::{AccountStore, AuditStore, Email, LockoutStore, NewAuditEvent, SignInOutcome};
 
 use crate::http::error::Failure;
 use crate::state::AppState;
 
-pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<SignInOutcome, Failure> {
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: Option<String>,
+) -> Result<SignInOutcome, Failure> {
     let now = AppState::now();
     let account = match Email::parse(email) {
         Ok(email) => state.db(move |s| s.find_account_by_email(&email)).await?,
@@ -21,14 +26,27 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> Result<Si
         }
         None => None,
     };
+    let account_id = account.as_ref().map(|a| a.id.clone());
     let outcome = identity::verify_sign_in(&state.hash_pool, account, lockout, password, now).await;
     match &outcome {
         SignInOutcome::Invalid { account_id: Some(id) } => {
             let (id, policy) = (id.clone(), state.settings.accounts.lockout);
-            let after = state.db(move |s| s.record_failed_sign_in(&id, &policy, now)).await?;
+            let event = NewAuditEvent::sign_in_failed(&id, "pwd", "wrong_password", ip, now);
+            let after = state
+                .db(move |s| {
+                    s.record_event(&event)?;
+                    s.record_failed_sign_in(&id, &policy, now)
+                })
+                .await?;
             // The failure that reaches the threshold already answers "locked".
             if let Some(until) = after.is_locked(now) {
                 return Ok(SignInOutcome::Locked { until });
+            }
+        }
+        SignInOutcome::Locked { .. } => {
+            if let Some(a) = &account_id {
+                let event = NewAuditEvent::sign_in_failed(a, "pwd", "locked", ip, now);
+                state.db(move |s| s.record_event(&event)).await?;
             }
         }
         SignInOutcome::Authenticated(a) if lockout.is_some_and(|l| l.failures > 0) => {

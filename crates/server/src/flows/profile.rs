@@ -58,7 +58,7 @@ pub async fn change_password(
         return Ok(PasswordChange::Rejected(vec![MISMATCH.into()]));
     }
     let (account, now) = (&me.account, AppState::now());
-    match super::password::sign_in(state, account.email.as_str(), current).await? {
+    match super::password::sign_in(state, account.email.as_str(), current, ip.clone()).await? {
         SignInOutcome::Authenticated(a) if a.id == account.id => {}
         SignInOutcome::Locked { until } => {
             return Ok(PasswordChange::Locked(identity::locked_message(until, now)));

@@ -83,7 +83,19 @@ pub async fn start_with_idp(
         expires_at: now + ttl,
         idp,
     };
-    state.db(move |s| s.create_session(&new)).await?;
+    let event = identity::NewAuditEvent::sign_in_succeeded(
+        &account.id,
+        &new.amr,
+        new.idp.as_deref(),
+        client_ip(req),
+        now,
+    );
+    state
+        .db(move |s| {
+            s.create_session(&new)?;
+            identity::AuditStore::record_event(s, &event)
+        })
+        .await?;
     // "Keep me signed in" makes the cookie outlive the browser; otherwise it ends with it.
     let max_age = keep_signed_in.then_some(ttl);
     Ok(cookies::build(cookies::SESSION, secret.expose().to_owned(), state.secure_cookies(), max_age))

@@ -33,12 +33,20 @@ async fn revoke(
     let keys = state.keys.current();
     let issuer = state.settings.issuer.clone();
     let store = state.store.clone();
+    let event = identity::NewAuditEvent::token_revoked(
+        client.id.as_str(),
+        crate::flows::session::client_ip(req),
+        now,
+    );
     let outcome = web::block(move || oauth::revoke(&store, &keys, &issuer, &client, &params, now))
         .await
         .map_err(Failure::internal)?;
     match outcome {
         Ok(revocation) => {
             tracing::debug!(?revocation, "revocation request");
+            if matches!(revocation, oauth::Revocation::Revoked) {
+                state.db(move |s| identity::AuditStore::record_event(s, &event)).await?;
+            }
             Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish())
         }
         Err(TokenGrantError::OAuth(error)) => Err(Failure::token(error)),

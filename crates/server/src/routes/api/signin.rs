@@ -12,6 +12,7 @@ use super::{ApiError, ok};
 use crate::flows;
 use crate::flows::email_code::CodeSignIn;
 use crate::flows::mail::Mailing;
+use crate::flows::session::client_ip;
 use crate::http::cookies;
 use crate::http::error::Failure;
 use crate::http::metrics::{self, SignInMethod};
@@ -47,7 +48,8 @@ pub async fn password(
     body: web::Json<PasswordRequest>,
 ) -> Result<HttpResponse, Failure> {
     let now = AppState::now();
-    let outcome = flows::password::sign_in(&state, body.email.trim(), &body.password).await?;
+    let outcome =
+        flows::password::sign_in(&state, body.email.trim(), &body.password, client_ip(&req)).await?;
     metrics::sign_in(SignInMethod::Password, &outcome);
     match outcome {
         SignInOutcome::Authenticated(account) => {
@@ -95,7 +97,7 @@ pub async fn verify_code(
     state: web::Data<AppState>,
     body: web::Json<CodeRequest>,
 ) -> Result<HttpResponse, Failure> {
-    match flows::email_code::verify(&state, body.email.trim(), &body.code).await? {
+    match flows::email_code::verify(&state, body.email.trim(), &body.code, client_ip(&req)).await? {
         // RFC 8176 "otp": a one-time password, here delivered by email.
         CodeSignIn::SignedIn(account) => {
             signed_in(&req, &state, &account, "otp", body.keep_signed_in, AppState::now()).await

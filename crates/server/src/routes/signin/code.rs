@@ -30,7 +30,7 @@ pub async fn submit(
             HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY),
         );
     }
-    match flows::email_code::verify(&state, &form.email, &presented).await? {
+    match flows::email_code::verify(&state, &form.email, &presented, flows::session::client_ip(&req)).await? {
         // RFC 8176 "otp": a one-time password, here delivered by email.
         CodeSignIn::SignedIn(account) => {
             signed_in(&req, &state, &form, &account, "otp", AppState::now()).await

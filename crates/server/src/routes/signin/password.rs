@@ -23,7 +23,9 @@ pub async fn submit(
         return page(&token, &form, Some(BLANK), HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY));
     }
     let now = AppState::now();
-    let outcome = flows::password::sign_in(&state, &form.email, &form.password).await?;
+    let outcome =
+        flows::password::sign_in(&state, &form.email, &form.password, flows::session::client_ip(&req))
+            .await?;
     crate::http::metrics::sign_in(crate::http::metrics::SignInMethod::Password, &outcome);
     match outcome {
         SignInOutcome::Authenticated(account) => signed_in(&req, &state, &form, &account, "pwd", now).await,
