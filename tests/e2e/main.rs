@@ -11,6 +11,7 @@ mod cli;
 mod code_flow;
 mod errors;
 mod keys;
+mod logout;
 mod more_flows;
 mod ops;
 mod profile;

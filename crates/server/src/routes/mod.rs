@@ -7,6 +7,7 @@ pub mod discovery;
 mod forgot;
 mod health;
 mod introspect;
+mod logout;
 mod metrics;
 mod profile;
 mod reset;
@@ -104,6 +105,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(profile::configure)
         .configure(api::configure)
+        // RP-Initiated Logout 1.0: the portal's request may be a GET or a form POST.
+        .route(logout::PATH, web::get().to(logout::get))
+        .route(logout::PATH, web::post().to(logout::post))
+        .service(
+            web::resource(logout::CONFIRM_PATH)
+                .app_data(signin::form_config())
+                .route(web::post().to(logout::confirm)),
+        )
         .service(
             web::resource(signout::PATH)
                 .app_data(signin::form_config())
