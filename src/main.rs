@@ -55,8 +55,13 @@ enum ClientCommand {
         /// Required for the authorization_code grant (the default).
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
+        /// Where the portal may ask to be sent after an RP-initiated logout (repeatable).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// Where gatehouse POSTs a logout token when a session the portal took part in ends
+        /// (OpenID Connect Back-Channel Logout; https, or http on loopback).
+        #[arg(long = "backchannel-logout-uri")]
+        backchannel_logout_uri: Option<String>,
         /// A public client (a single-page or native app): no secret, PKCE only.
         #[arg(long)]
         public: bool,
@@ -147,6 +152,7 @@ fn main() -> ExitCode {
             name,
             redirect_uris,
             post_logout_redirect_uris,
+            backchannel_logout_uri,
             public,
             grant_types,
             scopes,
@@ -161,6 +167,7 @@ fn main() -> ExitCode {
                 name,
                 redirect_uris,
                 post_logout_redirect_uris,
+                backchannel_logout_uri,
                 public,
                 grant_types,
                 scopes,

@@ -13,6 +13,7 @@ mod code_flow;
 mod errors;
 mod federation;
 mod keys;
+mod logout;
 mod more_flows;
 mod ops;
 mod profile;

@@ -15,6 +15,9 @@ pub struct ClientRegistration {
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where gatehouse POSTs a logout token when a session this client took part in ends
+    /// (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    pub backchannel_logout_uri: Option<String>,
     /// A public client (a native or browser app, RFC 6749 §2.1) gets no secret.
     pub public: bool,
     /// Empty means `["authorization_code"]`.
@@ -47,6 +50,8 @@ pub enum RegistrationError {
     InvalidRedirectUri { uri: String, fix: &'static str },
     #[error("invalid post-logout redirect URI {uri:?}: {fix}")]
     InvalidPostLogoutRedirectUri { uri: String, fix: &'static str },
+    #[error("invalid back-channel logout URI {uri:?}: {fix}")]
+    InvalidBackchannelLogoutUri { uri: String, fix: &'static str },
     #[error("unknown grant type {0:?}: use authorization_code, refresh_token or client_credentials")]
     UnknownGrantType(String),
     #[error("grant type client_credentials is for confidential clients only: drop --public")]
@@ -92,6 +97,10 @@ pub fn register(
         check_redirect_uri(uri)
             .map_err(|fix| RegistrationError::InvalidPostLogoutRedirectUri { uri: uri.clone(), fix })?;
     }
+    if let Some(uri) = &reg.backchannel_logout_uri {
+        crate::logout::check_backchannel_uri(uri)
+            .map_err(|fix| RegistrationError::InvalidBackchannelLogoutUri { uri: uri.clone(), fix })?;
+    }
     for claim in &reg.extra_claims {
         if !is_extra_claim_name(claim) {
             return Err(RegistrationError::InvalidExtraClaim(claim.clone()));
@@ -127,6 +136,7 @@ pub fn register(
         secret_hash: secret.as_ref().map(OpaqueToken::hash),
         redirect_uris: dedup(reg.redirect_uris),
         post_logout_redirect_uris: dedup(reg.post_logout_redirect_uris),
+        backchannel_logout_uri: reg.backchannel_logout_uri,
         grant_types,
         scopes,
         token_endpoint_auth_method: method.to_owned(),
@@ -171,7 +181,7 @@ fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
         Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
@@ -336,6 +346,16 @@ mod tests {
         assert!(matches!(e, RegistrationError::InvalidPostLogoutRedirectUri { ref uri, .. }
             if uri == "http://a.example/"));
         assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn a_backchannel_logout_uri_is_checked_and_kept() {
+        let mut r = reg("https://a.example/cb");
+        r.backchannel_logout_uri = Some("https://a.example/bc".into());
+        assert_eq!(register(r, 1).unwrap().0.backchannel_logout_uri.as_deref(), Some("https://a.example/bc"));
+        let mut r = reg("https://a.example/cb");
+        r.backchannel_logout_uri = Some("http://a.example/bc".into());
+        assert!(matches!(err(r), RegistrationError::InvalidBackchannelLogoutUri { .. }));
     }
 
     #[test]

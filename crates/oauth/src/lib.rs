@@ -4,14 +4,16 @@
 //!
 //! It takes plain values (subject, `auth_time`, `amr`, `now`) and returns plain values; it never
 //! sees an HTTP request. It depends on `tokens` only. Storage is the [`ClientStore`],
-//! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`] and [`SubjectStore`] traits,
+//! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`], [`SubjectStore`] and
+//! [`BackChannelStore`] traits,
 //! implemented by the `store` crate.
 //!
 //! Modules, in the order a sign-in meets them: [`client`] (registration), [`authorize`]
 //! (the authorization request, the session decision, the code, the redirect back),
 //! [`client_auth`] and [`token`] (the token endpoint: code, refresh and client credentials
 //! grants), [`claims`] (userinfo), [`revoke`] and [`introspect`] (RFC 7009, RFC 7662), with
-//! [`scope`], [`pkce`] and [`error`] underneath.
+//! [`scope`], [`pkce`] and [`error`] underneath; [`logout`] ends sessions at a relying party's
+//! request (RP-Initiated Logout) and tells the others (Back-Channel Logout).
 
 pub mod authorize;
 pub mod claims;
@@ -19,6 +21,7 @@ pub mod client;
 pub mod client_auth;
 pub mod error;
 pub mod introspect;
+pub mod logout;
 mod lookup;
 pub mod pkce;
 pub mod revoke;
@@ -39,6 +42,7 @@ pub use client::{ClientRegistration, RegistrationError};
 pub use client_auth::{ClientAuthError, PresentedCredentials};
 pub use error::{ErrorCode, OAuthError};
 pub use introspect::{Introspection, introspect};
+pub use logout::{BackChannelStore, LogoutError, LogoutParams, LogoutRequest, PendingLogout};
 pub use lookup::TokenHintParams;
 pub use revoke::{Revocation, revoke};
 pub use scope::Scopes;

@@ -43,6 +43,9 @@ pub struct Client {
     /// Exact-match redirect URIs (RFC 9700 §4.1.3).
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Back-Channel Logout 1.0 §2.2 `backchannel_logout_uri`; every logout token carries `sid`
+    /// (`backchannel_logout_session_required` is always true).
+    pub backchannel_logout_uri: Option<String>,
     /// `authorization_code`, `refresh_token`, `client_credentials`.
     pub grant_types: Vec<String>,
     /// The scopes this client may ask for.

@@ -25,6 +25,7 @@ pub fn client() -> Client {
             "http://127.0.0.1:8400/cb".into(),
         ],
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),

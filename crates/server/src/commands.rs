@@ -58,6 +58,9 @@ pub(crate) fn client_json(c: &oauth::Client) -> Value {
         "public": c.secret_hash.is_none(),
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "backchannel_logout_uri": c.backchannel_logout_uri,
+        // Back-Channel Logout §2.2: every logout token gatehouse sends carries `sid`.
+        "backchannel_logout_session_required": c.backchannel_logout_uri.is_some(),
         "grant_types": c.grant_types,
         "scopes": c.scopes,
         "token_endpoint_auth_method": c.token_endpoint_auth_method,

@@ -198,3 +198,15 @@ pub struct VerifyEmail<'a> {
     pub csrf: &'a str,
     pub token: &'a str,
 }
+
+/// RP-initiated logout without proof that the portal speaks for this session: "Sign out?" with
+/// a "Sign out" button (a CSRF-protected POST), so a link on another site signs no one out.
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirm<'a> {
+    pub csrf: &'a str,
+    /// The portal's name, when the request named one.
+    pub portal: &'a str,
+    /// The logout request's parameters, carried to the confirmation.
+    pub carried: Vec<(&'static str, &'a str)>,
+}

@@ -107,6 +107,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         csrf,
         mailer: Mailer::from_settings(&settings.mail)?,
         outbox_waker: Arc::new(tokio::sync::Notify::new()),
+        backchannel_waker: Arc::new(tokio::sync::Notify::new()),
         code_key,
         password_rules: Arc::new(settings.password_rules()),
         token_settings: Arc::new(token_settings),
@@ -121,6 +122,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let bind = settings.bind.clone();
     let state = build_state(settings).await?;
     actix_web::rt::spawn(crate::flows::outbox::run(state.clone()));
+    actix_web::rt::spawn(crate::flows::backchannel::run(state.clone()));
     actix_web::rt::spawn(crate::keys::run(state.store.clone(), state.keys.clone(), state.settings.clone()));
     let server = HttpServer::new({
         let state = state.clone();

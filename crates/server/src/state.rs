@@ -27,6 +27,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Wakes the outbox worker when a request has queued mail.
     pub outbox_waker: Arc<Notify>,
+    /// Wakes the back-channel logout worker when a session ended with logouts to deliver.
+    pub backchannel_waker: Arc<Notify>,
     /// HMAC key for typed codes, derived from the master key.
     pub code_key: Arc<CodeKey>,
     pub password_rules: Arc<PasswordRules>,

@@ -286,10 +286,14 @@ impl RevocationStore for Store {
             .set(accounts::tokens_revoked_at.eq(now))
             .execute(c)?;
             let theirs = sessions::table.filter(sessions::account_id.eq(id));
-            match keep {
-                Some(keep) => diesel::delete(theirs.filter(sessions::id.ne(keep))).execute(c)?,
-                None => diesel::delete(theirs).execute(c)?,
+            let ended: Vec<String> = match keep {
+                Some(keep) => diesel::delete(theirs.filter(sessions::id.ne(keep)))
+                    .returning(sessions::id)
+                    .get_results(c)?,
+                None => diesel::delete(theirs).returning(sessions::id).get_results(c)?,
             };
+            // The relying parties of every ended session hear of it (Back-Channel Logout §2.5).
+            crate::logout::queue_logouts_in(c, &ended, now)?;
             Ok(())
         })?;
         Ok(())

@@ -51,13 +51,19 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    /// Ends the session with this public id; `None` when there is none, else its account.
-    pub fn end_session(&self, id: &str) -> Result<Option<AccountId>, StoreError> {
+    /// Ends the session with this public id (an operator's revocation) and queues its
+    /// back-channel logouts in the same transaction; `None` when there is none, else its account.
+    pub fn end_session_by_id(&self, id: &str, now: i64) -> Result<Option<AccountId>, StoreError> {
         self.transaction(|c| {
-            let account: Option<String> =
-                sessions::table.find(id).select(sessions::account_id).first(c).optional()?;
-            diesel::delete(sessions::table.find(id)).execute(c)?;
-            Ok(account.map(AccountId::from_stored))
+            let ended = diesel::delete(sessions::table.find(id))
+                .returning(sessions::account_id)
+                .get_result::<String>(c)
+                .optional()?;
+            let Some(account) = ended else {
+                return Ok(None);
+            };
+            crate::logout::queue_logouts_in(c, &[id.to_owned()], now)?;
+            Ok(Some(AccountId::from_stored(account)))
         })
     }
 

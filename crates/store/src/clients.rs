@@ -25,6 +25,7 @@ struct ClientRow {
     refresh_token_idle_ttl: Option<i64>,
     refresh_token_absolute_ttl: Option<i64>,
     audiences: String,
+    backchannel_logout_uri: Option<String>,
 }
 
 impl From<&Client> for ClientRow {
@@ -44,6 +45,7 @@ impl From<&Client> for ClientRow {
             refresh_token_idle_ttl: c.refresh_token_idle_ttl,
             refresh_token_absolute_ttl: c.refresh_token_absolute_ttl,
             audiences: list_to_json(&c.audiences),
+            backchannel_logout_uri: c.backchannel_logout_uri.clone(),
         }
     }
 }
@@ -70,6 +72,7 @@ impl TryFrom<ClientRow> for Client {
             refresh_token_idle_ttl: r.refresh_token_idle_ttl,
             refresh_token_absolute_ttl: r.refresh_token_absolute_ttl,
             audiences: list_from_json("clients.audiences", &r.audiences)?,
+            backchannel_logout_uri: r.backchannel_logout_uri,
         })
     }
 }
@@ -103,7 +106,7 @@ impl ClientStore for Store {
         Ok(updated > 0)
     }
 
-    /// Its codes and refresh tokens go with it (`ON DELETE CASCADE`).
+    /// Its codes, refresh tokens and queued logouts go with it (`ON DELETE CASCADE`).
     fn delete_client(&self, id: &ClientId) -> Result<bool, oauth::StoreError> {
         let deleted =
             self.transaction(|c| Ok(diesel::delete(clients::table.find(id.as_str())).execute(c)?))?;

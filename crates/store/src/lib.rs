@@ -4,8 +4,9 @@
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
 //! FederationStore, ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore,
-//! RefreshTokenStore, SubjectStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
-//! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
+//! RefreshTokenStore, SubjectStore, BackChannelStore}`, `mail::Outbox`) on [`Store`]. Each trait
+//! method is one transaction; so are [`Store::issue_code_with_mail`] and [`Store::end_session`]
+//! (a session ends together with the back-channel logouts it queues), which span two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
 //! Both backends run the same queries through a `diesel::MultiConnection`, so the schema uses
@@ -22,6 +23,7 @@ mod error;
 mod federation;
 mod keys;
 mod lockouts;
+mod logout;
 mod one_time_codes;
 mod outbox;
 mod profiles;
@@ -42,6 +44,7 @@ use r2d2::{CustomizeConnection, ManageConnection};
 pub use admin::AuditFilter;
 use conn::{Backend, DbConnection, Manager, SqlitePragmas, Target};
 pub use error::StoreError;
+pub use logout::EndedSession;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");

@@ -5,7 +5,8 @@ use identity::{Account, AccountId, ProfileStore, ProfileUpdate};
 
 use crate::Store;
 use crate::accounts::AccountRow;
-use crate::schema::{accounts, codes};
+use crate::logout::now_secs;
+use crate::schema::{accounts, codes, sessions};
 
 impl ProfileStore for Store {
     fn update_profile(
@@ -42,6 +43,12 @@ impl ProfileStore for Store {
         let id = account.as_str();
         let deleted = self.transaction(|c| {
             diesel::delete(codes::table.filter(codes::subject.eq(id))).execute(c)?;
+            // The sessions would go by cascade; ended here, their relying parties hear of it
+            // (Back-Channel Logout §2.5).
+            let ended: Vec<String> = diesel::delete(sessions::table.filter(sessions::account_id.eq(id)))
+                .returning(sessions::id)
+                .get_results(c)?;
+            crate::logout::queue_logouts_in(c, &ended, now_secs())?;
             Ok(diesel::delete(accounts::table.find(id)).execute(c)?)
         })?;
         Ok(deleted == 1)

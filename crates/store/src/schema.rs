@@ -60,6 +60,7 @@ diesel::table! {
         refresh_token_idle_ttl -> Nullable<BigInt>,
         refresh_token_absolute_ttl -> Nullable<BigInt>,
         audiences -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
     }
 }
 
@@ -205,6 +206,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    session_clients (session_id, client_id) {
+        session_id -> Text,
+        client_id -> Text,
+        subject -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     federation_flows (state_hash) {
         state_hash -> Text,
         provider -> Text,
@@ -218,6 +228,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    backchannel_logouts (id) {
+        id -> Text,
+        client_id -> Text,
+        subject -> Text,
+        session_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(federated_identities -> accounts (account_id));
 diesel::joinable!(account_attributes -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
@@ -226,6 +252,8 @@ diesel::joinable!(one_time_codes -> accounts (account_id));
 diesel::joinable!(password_history -> accounts (account_id));
 diesel::joinable!(codes -> clients (client_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
+diesel::joinable!(session_clients -> clients (client_id));
+diesel::joinable!(backchannel_logouts -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
@@ -239,5 +267,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_codes,
     password_history,
     outbox,
-    federated_identities
+    federated_identities,
+    session_clients,
+    backchannel_logouts
 );

@@ -81,6 +81,7 @@ fn client(name: &str) -> Client {
         secret_hash: Some(TokenHash::of("client secret")),
         redirect_uris: vec!["https://portal.example/cb".into(), "https://portal.example/cb2".into()],
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
@@ -213,6 +214,7 @@ fn clients_are_listed_by_name_and_deleted_with_their_codes(store: &Store) {
         secret_hash: None,
         token_endpoint_auth_method: "none".into(),
         post_logout_redirect_uris: vec!["https://library.example/".into()],
+        backchannel_logout_uri: Some("https://library.example/backchannel".into()),
         ..client("Library")
     };
     store.insert_client(&portal).unwrap();

@@ -100,6 +100,7 @@ fn portal() -> Client {
         secret_hash: None,
         redirect_uris: vec!["https://portal.example/cb".into()],
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into()],
         token_endpoint_auth_method: "none".into(),

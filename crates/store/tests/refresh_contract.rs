@@ -41,6 +41,7 @@ fn client() -> Client {
         secret_hash: Some(TokenHash::of("client secret")),
         redirect_uris: vec!["https://portal.example/cb".into()],
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         scopes: vec!["openid".into(), "offline_access".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),

@@ -123,6 +123,7 @@ fn clients_keep_their_extra_claims(store: &Store) {
         secret_hash: Some(TokenHash::of("client secret")),
         redirect_uris: vec!["https://licensing.example/cb".into()],
         post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),

@@ -1,5 +1,5 @@
 //! Signing keys, JWKS and the JWTs gatehouse issues: ID tokens (OpenID Connect Core §2), access
-//! tokens (RFC 9068) and, later, logout tokens; plus the opaque 256-bit secrets (codes, session
+//! tokens (RFC 9068) and logout tokens (Back-Channel Logout 1.0); plus the opaque 256-bit secrets (codes, session
 //! ids, client secrets) that are stored only as SHA-256 hashes.
 //!
 //! Pure domain: this crate knows neither actix-web nor diesel. Storage is the [`KeyStore`] trait,
@@ -10,6 +10,7 @@ mod algorithm;
 mod claims;
 mod error;
 mod keyset;
+mod logout;
 mod master;
 mod opaque;
 pub mod rotation;
@@ -20,6 +21,7 @@ pub use algorithm::{Algorithm, at_hash};
 pub use claims::{ACCESS_TOKEN_TYP, AccessTokenClaims, Audience, ID_TOKEN_TYP, IdTokenClaims};
 pub use error::TokenError;
 pub use keyset::KeySet;
+pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYP, LogoutTokenClaims};
 pub use master::MasterKey;
 pub use opaque::{OpaqueToken, TokenHash};
 pub use signing::SigningKey;

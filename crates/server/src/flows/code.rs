@@ -1,7 +1,8 @@
-//! Authorization code issuance: session → code row → redirect back to the portal.
+//! Authorization code issuance: session → code row (and the client recorded as a participant of
+//! the session, for back-channel logout) → redirect back to the portal.
 
 use identity::Session;
-use oauth::{AuthorizationRequest, CodeGrant, CodeStore};
+use oauth::{AuthorizationRequest, BackChannelStore, CodeGrant, CodeStore};
 
 use crate::http::error::Failure;
 use crate::state::AppState;
@@ -21,7 +22,12 @@ pub async fn issue(
         idp: session.idp.clone(),
     };
     let (code, row) = request.issue_code(grant, now, state.settings.tokens.code_ttl);
-    state.db(move |s| s.insert_code(&row)).await?;
+    state
+        .db(move |s| {
+            s.insert_code(&row)?;
+            s.record_session_client(&row.session_id, &row.client_id, &row.subject, now)
+        })
+        .await?;
     Ok(oauth::authorize::success_redirect(
         &request.redirect_uri,
         code.expose(),

@@ -1,9 +1,11 @@
 //! Flows that cross domains (STYLE.md): short functions with one domain call per step.
 
+pub mod backchannel;
 pub mod code;
 pub mod email_code;
 pub mod federation;
 pub mod lockout;
+pub mod logout;
 pub mod mail;
 pub mod outbox;
 pub mod password;

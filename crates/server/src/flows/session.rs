@@ -65,10 +65,8 @@ pub async fn start_with_idp(
     keep_signed_in: bool,
     now: i64,
 ) -> Result<Cookie<'static>, Failure> {
-    if let Some(old) = cookies::value(req, cookies::SESSION) {
-        let hash = TokenHash::of(&old);
-        state.db(move |s| s.delete_session(&hash)).await?;
-    }
+    // Its relying parties hear that it ended (Back-Channel Logout §2.5).
+    crate::flows::logout::end_session(req, state, now).await?;
     let secret = OpaqueToken::generate();
     let sessions = &state.settings.sessions;
     let ttl = if keep_signed_in { sessions.persistent_ttl } else { sessions.ttl };

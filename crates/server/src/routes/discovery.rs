@@ -39,6 +39,11 @@ pub fn document(settings: &Settings) -> String {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        // RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1: every logout token
+        // carries `sid`.
+        "end_session_endpoint": format!("{base}/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
     .to_string()
 }

@@ -9,6 +9,7 @@ pub(crate) mod federation;
 mod forgot;
 mod health;
 mod introspect;
+mod logout;
 mod metrics;
 mod profile;
 mod reset;
@@ -113,6 +114,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(profile::configure)
         .configure(api::configure)
         .configure(admin::configure)
+        // RP-Initiated Logout 1.0: the portal's request may be a GET or a form POST.
+        .route(logout::PATH, web::get().to(logout::get))
+        .route(logout::PATH, web::post().to(logout::post))
+        .service(
+            web::resource(logout::CONFIRM_PATH)
+                .app_data(signin::form_config())
+                .route(web::post().to(logout::confirm)),
+        )
         .service(
             web::resource(signout::PATH)
                 .app_data(signin::form_config())

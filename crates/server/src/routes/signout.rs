@@ -1,12 +1,12 @@
 //! "Sign out": ends this browser's session and clears its cookie. A POST with a CSRF token, so
-//! another site cannot sign a citizen out. Other browsers and issued tokens are left alone.
+//! another site cannot sign a citizen out. Other browsers and issued tokens are left alone; the
+//! portals of the session are told by back-channel logout (`flows::logout`).
 
 use actix_web::cookie::Cookie;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::SessionStore;
 use serde::Deserialize;
-use tokens::TokenHash;
 
+use crate::flows;
 use crate::http::cookies;
 use crate::http::csrf;
 use crate::http::error::Failure;
@@ -33,10 +33,7 @@ pub async fn submit(
     form: web::Form<SignOutForm>,
 ) -> Result<HttpResponse, Failure> {
     csrf::forms::check(&req, &state, &form.csrf, "/profile".into())?;
-    if let Some(secret) = cookies::value(&req, cookies::SESSION) {
-        let hash = TokenHash::of(&secret);
-        state.db(move |s| s.delete_session(&hash)).await?;
-    }
+    flows::logout::end_session(&req, &state, AppState::now()).await?;
     let mut builder = HttpResponse::Ok();
     builder.cookie(clear_session_cookie(&state));
     render(

@@ -343,3 +343,24 @@ fn racing_first_starts_sign_with_keys_both_nodes_know() {
         }
     }
 }
+
+#[test]
+fn an_expired_token_verifies_when_expiry_is_waived_but_nothing_else_is() {
+    let set = test_set();
+    let signer = set.signer(Algorithm::Rs256);
+    let expired = signer.sign_jwt(ACCESS_TOKEN_TYP, &access_claims(NOW - 3600)).unwrap();
+    assert!(matches!(verify_at(&set, &expired), Err(TokenError::Expired)));
+    let claims: AccessTokenClaims = set.verify_allowing_expired(&expired, ACCESS_TOKEN_TYP, ISS).unwrap();
+    assert_eq!(claims.exp, NOW - 3600);
+    let wrong_iss = set.verify_allowing_expired::<AccessTokenClaims>(&expired, ACCESS_TOKEN_TYP, "https://x");
+    assert!(matches!(wrong_iss, Err(TokenError::WrongIssuer)));
+    let wrong_typ = set.verify_allowing_expired::<AccessTokenClaims>(&expired, "JWT", ISS);
+    assert!(matches!(wrong_typ, Err(TokenError::WrongType { .. })));
+    let no_exp = sign_raw(
+        signer,
+        &json!({"alg": "RS256", "typ": "at+jwt", "kid": signer.kid()}),
+        &json!({"iss": ISS}),
+    );
+    let no_exp = set.verify_allowing_expired::<AccessTokenClaims>(&no_exp, ACCESS_TOKEN_TYP, ISS);
+    assert!(matches!(no_exp, Err(TokenError::Malformed)));
+}

@@ -150,7 +150,8 @@ pub async fn end_session(
 ) -> Result<HttpResponse, Failure> {
     let id = id.into_inner();
     let target = id.clone();
-    let Some(account) = state.db(move |s| s.end_session(&target)).await? else {
+    let now = AppState::now();
+    let Some(account) = state.db(move |s| s.end_session_by_id(&target, now)).await? else {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is no such session.").into());
     };
     op.audit(&state, AuditKind::AdminSessionRevoked, Some(&account), json!({ "session_id": id })).await?;

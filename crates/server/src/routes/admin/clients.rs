@@ -29,6 +29,7 @@ pub struct ClientFields {
     audiences: Option<Vec<String>>,
     refresh_token_idle_ttl: Option<i64>,
     refresh_token_absolute_ttl: Option<i64>,
+    backchannel_logout_uri: Option<String>,
 }
 
 impl ClientFields {
@@ -50,6 +51,7 @@ impl ClientFields {
             audiences: self.audiences.unwrap_or(base.audiences),
             refresh_token_idle_ttl: self.refresh_token_idle_ttl.or(base.refresh_token_idle_ttl),
             refresh_token_absolute_ttl: self.refresh_token_absolute_ttl.or(base.refresh_token_absolute_ttl),
+            backchannel_logout_uri: self.backchannel_logout_uri.or(base.backchannel_logout_uri),
         }
     }
 }
@@ -68,6 +70,7 @@ fn registration_of(c: &Client) -> ClientRegistration {
         audiences: c.audiences.clone(),
         refresh_token_idle_ttl: c.refresh_token_idle_ttl,
         refresh_token_absolute_ttl: c.refresh_token_absolute_ttl,
+        backchannel_logout_uri: c.backchannel_logout_uri.clone(),
     }
 }
 

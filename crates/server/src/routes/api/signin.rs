@@ -3,9 +3,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{Account, SessionStore, SignInOutcome};
+use identity::{Account, SignInOutcome};
 use serde::{Deserialize, Serialize};
-use tokens::TokenHash;
 
 use super::account::{EmailRequest, request_mail};
 use super::{ApiError, ok};
@@ -13,7 +12,6 @@ use crate::flows;
 use crate::flows::email_code::CodeSignIn;
 use crate::flows::mail::Mailing;
 use crate::flows::session::client_ip;
-use crate::http::cookies;
 use crate::http::error::Failure;
 use crate::http::metrics::{self, SignInMethod};
 use crate::routes::signout::clear_session_cookie;
@@ -162,11 +160,9 @@ pub async fn session(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     Ok(ok(StatusCode::OK, &view))
 }
 
-/// Ends this browser's session (204 whether or not there was one) and clears its cookie.
+/// Ends this browser's session (204 whether or not there was one) and clears its cookie; the
+/// session's portals are told by back-channel logout.
 pub async fn sign_out(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Failure> {
-    if let Some(secret) = cookies::value(&req, cookies::SESSION) {
-        let hash = TokenHash::of(&secret);
-        state.db(move |s| s.delete_session(&hash)).await?;
-    }
+    flows::logout::end_session(&req, &state, AppState::now()).await?;
     Ok(HttpResponse::NoContent().cookie(clear_session_cookie(&state)).finish())
 }
