@@ -25,6 +25,8 @@ struct ClientRow {
     refresh_token_idle_ttl: Option<i64>,
     refresh_token_absolute_ttl: Option<i64>,
     audiences: String,
+    first_party: bool,
+    require_pushed_authorization_requests: bool,
 }
 
 impl From<&Client> for ClientRow {
@@ -44,6 +46,8 @@ impl From<&Client> for ClientRow {
             refresh_token_idle_ttl: c.refresh_token_idle_ttl,
             refresh_token_absolute_ttl: c.refresh_token_absolute_ttl,
             audiences: list_to_json(&c.audiences),
+            first_party: c.first_party,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
         }
     }
 }
@@ -70,6 +74,8 @@ impl TryFrom<ClientRow> for Client {
             refresh_token_idle_ttl: r.refresh_token_idle_ttl,
             refresh_token_absolute_ttl: r.refresh_token_absolute_ttl,
             audiences: list_from_json("clients.audiences", &r.audiences)?,
+            first_party: r.first_party,
+            require_pushed_authorization_requests: r.require_pushed_authorization_requests,
         })
     }
 }
@@ -95,7 +101,7 @@ impl ClientStore for Store {
         Ok(rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?)
     }
 
-    /// Its codes and refresh tokens go with it (`ON DELETE CASCADE`).
+    /// Its codes, refresh tokens, consents and pushed requests go with it (`ON DELETE CASCADE`).
     fn delete_client(&self, id: &ClientId) -> Result<bool, oauth::StoreError> {
         let deleted =
             self.transaction(|c| Ok(diesel::delete(clients::table.find(id.as_str())).execute(c)?))?;

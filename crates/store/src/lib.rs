@@ -4,7 +4,7 @@
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
 //! ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore, RefreshTokenStore,
-//! SubjectStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
+//! SubjectStore, ConsentStore, PushedRequestStore}`, `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so is
 //! [`Store::issue_code_with_mail`], which spans two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
@@ -17,6 +17,7 @@ mod audit;
 mod clients;
 mod codes;
 mod conn;
+mod consents;
 mod error;
 mod keys;
 mod lockouts;

@@ -58,6 +58,8 @@ diesel::table! {
         refresh_token_idle_ttl -> Nullable<BigInt>,
         refresh_token_absolute_ttl -> Nullable<BigInt>,
         audiences -> Text,
+        first_party -> Bool,
+        require_pushed_authorization_requests -> Bool,
     }
 }
 
@@ -74,6 +76,35 @@ diesel::table! {
         auth_time -> BigInt,
         amr -> Text,
         session_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        claims -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    grant_claims (grant_id) {
+        grant_id -> Text,
+        claims -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (account_id, client_id) {
+        account_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pushed_requests (uri_hash) {
+        uri_hash -> Text,
+        client_id -> Text,
+        params -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
@@ -199,6 +230,8 @@ diesel::joinable!(one_time_codes -> accounts (account_id));
 diesel::joinable!(password_history -> accounts (account_id));
 diesel::joinable!(codes -> clients (client_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(pushed_requests -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,

@@ -152,14 +152,42 @@ fn request_objects_are_not_supported() {
 }
 
 #[test]
-fn response_mode_must_be_query() {
+fn response_mode_is_query_or_form_post() {
     let mut p = params();
+    assert_eq!(validate(&p, &client(), "x".into()).unwrap().response_mode, ResponseMode::Query);
     p.response_mode = Some("query".into());
-    assert!(validate(&p, &client(), "x".into()).is_ok());
-    for other in ["fragment", "form_post"] {
+    assert_eq!(validate(&p, &client(), "x".into()).unwrap().response_mode, ResponseMode::Query);
+    p.response_mode = Some("form_post".into());
+    assert_eq!(validate(&p, &client(), "x".into()).unwrap().response_mode, ResponseMode::FormPost);
+    for other in ["fragment", "FORM_POST", "web_message"] {
         p.response_mode = Some(other.into());
         assert_eq!(code_of(&p), ErrorCode::InvalidRequest, "{other}");
     }
+}
+
+#[test]
+fn claims_parameter_is_parsed_and_a_sub_value_requires_that_subject() {
+    let mut p = params();
+    p.claims = Some(r#"{"id_token":{"email":null,"sub":{"value":"acct-7"}}}"#.into());
+    let r = validate(&p, &client(), "x".into()).unwrap();
+    assert!(r.claims.unwrap().id_token.contains_key("email"));
+    assert_eq!(r.required_subject.as_deref(), Some("acct-7"));
+    p.claims = Some("{not json".into());
+    assert_eq!(code_of(&p), ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn the_return_trip_drops_prompt_login_max_age_and_the_hint() {
+    let mut p = params();
+    p.prompt = Some("login consent".into());
+    p.max_age = Some("0".into());
+    p.id_token_hint = Some("eyJ".into());
+    let back = p.for_return_trip();
+    assert_eq!(back.prompt.as_deref(), Some("consent"));
+    assert_eq!((back.max_age, back.id_token_hint), (None, None));
+    p.prompt = Some("login".into());
+    assert_eq!(p.for_return_trip().prompt, None);
+    assert_eq!(back.scope, p.scope);
 }
 
 #[test]
@@ -167,13 +195,13 @@ fn prompt_values() {
     let ok = |s: &str| {
         let mut p = params();
         p.prompt = Some(s.into());
-        validate(&p, &client(), "x".into()).map(|r| (r.prompt_none, r.prompt_login))
+        validate(&p, &client(), "x".into()).map(|r| (r.prompt_none, r.prompt_login, r.prompt_consent))
     };
-    assert_eq!(ok("none").unwrap(), (true, false));
-    assert_eq!(ok("login").unwrap(), (false, true));
-    assert_eq!(ok("login consent").unwrap(), (false, true));
-    assert_eq!(ok("consent select_account").unwrap(), (false, false));
-    assert_eq!(ok("").unwrap(), (false, false));
+    assert_eq!(ok("none").unwrap(), (true, false, false));
+    assert_eq!(ok("login").unwrap(), (false, true, false));
+    assert_eq!(ok("login consent").unwrap(), (false, true, true));
+    assert_eq!(ok("consent select_account").unwrap(), (false, false, true));
+    assert_eq!(ok("").unwrap(), (false, false, false));
     for bad in ["none login", "none consent", "select_account none", "create", "LOGIN"] {
         assert_eq!(ok(bad).unwrap_err().code, ErrorCode::InvalidRequest, "{bad}");
     }

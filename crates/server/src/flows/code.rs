@@ -1,18 +1,19 @@
-//! Authorization code issuance: session → code row → redirect back to the portal.
+//! Authorization code issuance: session → code row → the response back to the portal.
 
 use identity::Session;
-use oauth::{AuthorizationRequest, CodeGrant, CodeStore};
+use oauth::{AuthorizationRequest, AuthorizationResponse, CodeGrant, CodeStore};
 
 use crate::http::error::Failure;
 use crate::state::AppState;
 
-/// Stores a fresh code for `request`, bound to `session`, and returns the redirect URL.
+/// Stores a fresh code for `request`, bound to `session`, and returns the response (a redirect,
+/// or a form for `response_mode=form_post`).
 pub async fn issue(
     state: &AppState,
     request: &AuthorizationRequest,
     session: &Session,
     now: i64,
-) -> Result<String, Failure> {
+) -> Result<AuthorizationResponse, Failure> {
     let grant = CodeGrant {
         subject: session.account_id.as_str().to_owned(),
         session_id: session.id.clone(),
@@ -21,7 +22,8 @@ pub async fn issue(
     };
     let (code, row) = request.issue_code(grant, now, state.settings.tokens.code_ttl);
     state.db(move |s| s.insert_code(&row)).await?;
-    Ok(oauth::authorize::success_redirect(
+    Ok(AuthorizationResponse::success(
+        request.response_mode,
         &request.redirect_uri,
         code.expose(),
         request.state.as_deref(),
