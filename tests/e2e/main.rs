@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is a failed test")]
 
 mod api;
+mod authorize_browser;
 mod authorize_more;
 mod browser;
 mod cli;
