@@ -66,6 +66,8 @@ pub struct Consent<'a> {
     pub csrf: &'a str,
     pub continue_to: &'a str,
     pub client_name: &'a str,
+    /// Not a city portal: the page says so.
+    pub third_party: bool,
     pub scopes: &'a [&'a str],
     pub action: &'a str,
 }

@@ -3,7 +3,8 @@
 //! (`oauth::SubjectStore::subject_profile`, beside `subject_standing` in `refresh_tokens.rs`).
 //!
 //! A pushed request's life: `insert_pushed_request` → unused → (first `take_pushed_request`
-//! before it expires) → used; a used or expired one is never handed out again.
+//! before it expires) → used; a used or expired one is never handed out again, and is deleted
+//! by the first push after it expired.
 
 use diesel::prelude::*;
 use oauth::{ClientId, ConsentStore, Profile, PushedRequest, PushedRequestStore};
@@ -86,7 +87,14 @@ impl PushedRequestStore for Store {
             created_at: r.created_at,
             expires_at: r.expires_at,
         };
-        self.transaction(|c| Ok(diesel::insert_into(pushed_requests::table).values(&row).execute(c)?))?;
+        self.transaction(|c| {
+            // Expired requests are of no use to anyone: each push clears them, so the table holds
+            // only what may still be taken.
+            diesel::delete(pushed_requests::table.filter(pushed_requests::expires_at.le(row.created_at)))
+                .execute(c)?;
+            diesel::insert_into(pushed_requests::table).values(&row).execute(c)?;
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -142,6 +142,13 @@ fn a_pushed_request_is_taken_once_and_never_after_it_expires(store: &Store) {
     store.insert_pushed_request(&late).unwrap();
     assert_eq!(store.take_pushed_request(&late.uri_hash, T0 + 60).unwrap(), None, "expired");
     assert_eq!(store.take_pushed_request(&TokenHash::of("unknown"), T0).unwrap(), None);
+    // A later push clears what expired; what is still valid stays.
+    let live = pushed(&c, "uri-3", T0 + 200);
+    store.insert_pushed_request(&live).unwrap();
+    store
+        .insert_pushed_request(&PushedRequest { created_at: T0 + 100, ..pushed(&c, "uri-4", T0 + 160) })
+        .unwrap();
+    assert_eq!(store.take_pushed_request(&live.uri_hash, T0 + 100).unwrap(), Some(live));
 }
 
 fn fifty_parallel_takes_of_one_pushed_request_have_one_winner(store: &Store) {

@@ -172,6 +172,8 @@ pub fn validate(
             "the request parameter is not supported",
         ));
     }
+    // A pushed request's URN (RFC 9126) was expanded before this step; any other request_uri
+    // would be a request object by reference (§6.2), not supported either.
     if present(&params.request_uri).is_some() {
         return Err(OAuthError::new(
             ErrorCode::RequestUriNotSupported,

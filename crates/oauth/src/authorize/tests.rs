@@ -242,3 +242,34 @@ fn params_deserialise_from_a_query_ignoring_unknown_ones() {
     assert_eq!(p.max_age.as_deref(), Some("60"));
     assert_eq!(p.client_id.as_deref(), Some("client-1"));
 }
+
+#[test]
+fn names_lists_every_parameter() {
+    let all = AuthorizationParams {
+        response_type: Some("x".into()),
+        client_id: Some("x".into()),
+        redirect_uri: Some("x".into()),
+        scope: Some("x".into()),
+        state: Some("x".into()),
+        nonce: Some("x".into()),
+        code_challenge: Some("x".into()),
+        code_challenge_method: Some("x".into()),
+        prompt: Some("x".into()),
+        max_age: Some("x".into()),
+        login_hint: Some("x".into()),
+        response_mode: Some("x".into()),
+        request: Some("x".into()),
+        request_uri: Some("x".into()),
+        display: Some("x".into()),
+        ui_locales: Some("x".into()),
+        claims: Some("x".into()),
+        id_token_hint: Some("x".into()),
+        acr_values: Some("x".into()),
+    };
+    let serde_json::Value::Object(fields) = serde_json::to_value(&all).unwrap() else { panic!("an object") };
+    let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let mut listed = AuthorizationParams::NAMES.to_vec();
+    names.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(names, listed);
+}

@@ -45,6 +45,7 @@ pub enum Step {
     Consent {
         continue_to: String,
         client_name: String,
+        third_party: bool,
         scopes: Vec<String>,
     },
 }
@@ -138,7 +139,12 @@ pub async fn step(
         ConsentDecision::Fail(e) => Ok(Step::Respond(request_error(&request, &e, issuer))),
         ConsentDecision::Ask(scopes) => {
             let continue_to = continuation(state, &params.for_return_trip(), &client, pushed, now).await?;
-            Ok(Step::Consent { continue_to, client_name: client.name, scopes })
+            Ok(Step::Consent {
+                continue_to,
+                third_party: !client.first_party,
+                client_name: client.name,
+                scopes,
+            })
         }
     }
 }

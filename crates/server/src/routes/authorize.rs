@@ -88,13 +88,14 @@ fn respond(req: &HttpRequest, state: &AppState, step: Step) -> Result<HttpRespon
         Step::Respond(AuthorizationResponse::FormPost { action, fields }) => {
             pages::form_post(&action, &fields)
         }
-        Step::Consent { continue_to, client_name, scopes } => {
+        Step::Consent { continue_to, client_name, third_party, scopes } => {
             let (token, builder) = csrf::forms::page(req, state);
             let scopes: Vec<&str> = scopes.iter().map(|s| describe_scope(s)).collect();
             let page = pages::Consent {
                 csrf: &token,
                 continue_to: &continue_to,
                 client_name: &client_name,
+                third_party,
                 scopes: &scopes,
                 action: CONSENT_PATH,
             };

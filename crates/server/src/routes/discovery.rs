@@ -41,6 +41,8 @@ pub fn document(settings: &Settings) -> String {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": true,
         "request_parameter_supported": false,
+        // About request objects by reference (OIDC Core §6.2); PAR's request_uri is separate
+        // (RFC 9126 §4) and advertised by its endpoint above.
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
     })

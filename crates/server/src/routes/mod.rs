@@ -53,7 +53,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(authorize::consent)),
         )
         // RFC 9126: for servers (confidential clients); it takes no cookies.
-        .service(web::resource(par::PATH).route(web::post().to(par::post)))
+        .service(
+            web::resource(par::PATH)
+                .app_data(web::PayloadConfig::new(16 * 1024))
+                .route(web::post().to(par::post)),
+        )
         .service(cross_origin(
             web::resource(token::PATH).app_data(token::form_config()).route(web::post().to(token::post)),
         ))
