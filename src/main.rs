@@ -89,6 +89,13 @@ enum ClientCommand {
         /// tokens.refresh_token_absolute_ttl).
         #[arg(long = "refresh-absolute-ttl", value_name = "SECONDS")]
         refresh_token_absolute_ttl: Option<i64>,
+        /// Not a city portal: citizens are asked to allow it access (consent) before it signs
+        /// them in.
+        #[arg(long = "third-party")]
+        third_party: bool,
+        /// Accept only pushed authorization requests (RFC 9126, POST /par) from this client.
+        #[arg(long = "require-par")]
+        require_par: bool,
     },
     List,
     Delete {
@@ -161,6 +168,8 @@ fn main() -> ExitCode {
             audiences,
             refresh_token_idle_ttl,
             refresh_token_absolute_ttl,
+            third_party,
+            require_par,
         }) => commands::client_create(
             &settings,
             ClientRegistration {
@@ -176,6 +185,8 @@ fn main() -> ExitCode {
                 audiences,
                 refresh_token_idle_ttl,
                 refresh_token_absolute_ttl,
+                third_party,
+                require_par,
             },
         ),
         Command::Client(ClientCommand::List) => commands::client_list(&settings),

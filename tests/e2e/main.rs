@@ -7,6 +7,8 @@
 
 mod admin;
 mod api;
+mod authorize_browser;
+mod authorize_more;
 mod browser;
 mod cli;
 mod code_flow;

@@ -36,6 +36,10 @@ pub struct ClientRegistration {
     pub refresh_token_idle_ttl: Option<i64>,
     /// Seconds; `None` means the deployment's `tokens.refresh_token_absolute_ttl`.
     pub refresh_token_absolute_ttl: Option<i64>,
+    /// Not a city portal: its End-Users are asked for consent (`authorize::consent`).
+    pub third_party: bool,
+    /// RFC 9126 §6: authorization requests only through `/par`.
+    pub require_par: bool,
 }
 
 /// Why a registration was refused. Each message is one line that names the bad value and says
@@ -146,6 +150,8 @@ pub fn register(
         refresh_token_idle_ttl: reg.refresh_token_idle_ttl,
         refresh_token_absolute_ttl: reg.refresh_token_absolute_ttl,
         audiences: dedup(reg.audiences),
+        first_party: !reg.third_party,
+        require_pushed_authorization_requests: reg.require_par,
     };
     Ok((client, secret))
 }

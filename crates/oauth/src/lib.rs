@@ -4,12 +4,13 @@
 //!
 //! It takes plain values (subject, `auth_time`, `amr`, `now`) and returns plain values; it never
 //! sees an HTTP request. It depends on `tokens` only. Storage is the [`ClientStore`],
-//! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`], [`SubjectStore`] and
-//! [`BackChannelStore`] traits,
-//! implemented by the `store` crate.
+//! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`], [`SubjectStore`],
+//! [`BackChannelStore`], [`ConsentStore`] and [`PushedRequestStore`] traits, implemented by the
+//! `store` crate.
 //!
 //! Modules, in the order a sign-in meets them: [`client`] (registration), [`authorize`]
-//! (the authorization request, the session decision, the code, the redirect back),
+//! (the authorization request, pushed requests, the session decision, consent, the code, the
+//! response back), [`claims_request`] (the `claims` parameter),
 //! [`client_auth`] and [`token`] (the token endpoint: code, refresh and client credentials
 //! grants), [`claims`] (userinfo), [`revoke`] and [`introspect`] (RFC 7009, RFC 7662), with
 //! [`scope`], [`pkce`] and [`error`] underneath; [`logout`] ends sessions at a relying party's
@@ -17,6 +18,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod claims_request;
 pub mod client;
 pub mod client_auth;
 pub mod error;
@@ -35,9 +37,11 @@ mod testgrant;
 mod testutil;
 
 pub use authorize::{
-    AuthorizationParams, AuthorizationRequest, AuthorizePageError, CodeGrant, SessionDecision,
+    AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizePageError, CodeGrant,
+    ConsentDecision, ResponseMode, SessionDecision,
 };
 pub use claims::{Profile, SUPPORTED_CLAIMS, SUPPORTED_SCOPES, userinfo_claims};
+pub use claims_request::ClaimsRequest;
 pub use client::{ClientRegistration, RegistrationError};
 pub use client_auth::{ClientAuthError, PresentedCredentials};
 pub use error::{ErrorCode, OAuthError};
@@ -47,9 +51,9 @@ pub use lookup::TokenHintParams;
 pub use revoke::{Revocation, revoke};
 pub use scope::Scopes;
 pub use store::{
-    AuthorizationCode, Client, ClientId, ClientStore, CodeStore, GrantId, GrantStore, NewCode,
-    NewRefreshToken, Redeem, RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding,
-    SubjectStore,
+    AuthorizationCode, Client, ClientId, ClientStore, CodeStore, ConsentStore, GrantId, GrantStore, NewCode,
+    NewRefreshToken, PushedRequest, PushedRequestStore, Redeem, RefreshToken, RefreshTokenStore, Rotation,
+    StoreError, SubjectStanding, SubjectStore,
 };
 pub use token::{
     BearerError, TokenGrantError, TokenParams, TokenResponse, TokenSettings, TokenStore, grant,

@@ -65,6 +65,12 @@ pub struct Client {
     /// Resource indicators (RFC 8707) this client may ask `client_credentials` access tokens
     /// for, and whose tokens it may introspect.
     pub audiences: Vec<String>,
+    /// A portal the city runs itself: its End-Users are not asked for consent (unless the
+    /// request says `prompt=consent`). Third-party clients are.
+    pub first_party: bool,
+    /// RFC 9126 §6 `require_pushed_authorization_requests`: authorization requests must come
+    /// through `/par`.
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// The grant an authorization code starts: everything the tokens it issues carry. Revoking it
@@ -106,6 +112,9 @@ pub struct NewCode {
     pub session_id: String,
     /// The upstream provider that authenticated the End-User (the ID token's `idp`).
     pub idp: Option<String>,
+    /// The `claims` request parameter (OIDC Core §5.5) as normalised JSON, if there was one.
+    /// Stored with the grant too, so userinfo and refreshes honour it.
+    pub claims: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -213,6 +222,8 @@ pub trait GrantStore {
     /// Records that a grant is revoked; revoking twice is not an error.
     fn revoke_grant(&self, grant_id: &GrantId, now: i64) -> Result<(), StoreError>;
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, StoreError>;
+    /// The `claims` request (normalised JSON) the grant's code was issued with, if any.
+    fn grant_claims(&self, grant_id: &GrantId) -> Result<Option<String>, StoreError>;
 }
 
 pub trait RefreshTokenStore {
@@ -232,4 +243,42 @@ pub trait RefreshTokenStore {
 /// accounts; the store answers from the identity tables).
 pub trait SubjectStore {
     fn subject_standing(&self, subject: &str, now: i64) -> Result<SubjectStanding, StoreError>;
+    /// What the account says about the End-User, for claims in ID tokens; `None` if it is gone.
+    fn subject_profile(&self, subject: &str) -> Result<Option<crate::claims::Profile>, StoreError>;
+}
+
+/// What an account has allowed a client: the scopes it consented to (OIDC Core §3.1.2.4).
+pub trait ConsentStore {
+    /// The scopes `account` granted `client`, if it ever did.
+    fn find_consent(&self, account: &str, client: &ClientId) -> Result<Option<Vec<String>>, StoreError>;
+    /// Records (replacing any earlier record) that `account` granted `client` these scopes.
+    fn save_consent(
+        &self,
+        account: &str,
+        client: &ClientId,
+        scopes: &[String],
+        now: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// A pushed authorization request (RFC 9126), stored by the hash of its `request_uri`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushedRequest {
+    pub uri_hash: TokenHash,
+    pub client_id: ClientId,
+    /// The pushed parameters as JSON (an `AuthorizationParams`).
+    pub params: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub trait PushedRequestStore {
+    fn insert_pushed_request(&self, request: &PushedRequest) -> Result<(), StoreError>;
+    /// Marks the request used at `now` if it was unused and has not expired (a conditional
+    /// update: one winner) and returns it; `None` when unknown, used or expired.
+    fn take_pushed_request(
+        &self,
+        uri_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<PushedRequest>, StoreError>;
 }

@@ -35,6 +35,8 @@ pub fn client() -> Client {
         refresh_token_idle_ttl: None,
         refresh_token_absolute_ttl: None,
         audiences: Vec::new(),
+        first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 
@@ -86,6 +88,11 @@ impl GrantStore for MemStore {
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, StoreError> {
         Ok(self.revoked.lock().unwrap().contains(grant_id))
     }
+
+    fn grant_claims(&self, grant_id: &GrantId) -> Result<Option<String>, StoreError> {
+        let codes = self.codes.lock().unwrap();
+        Ok(codes.values().find(|(c, _)| &c.grant_id == grant_id).and_then(|(c, _)| c.claims.clone()))
+    }
 }
 
 impl RefreshTokenStore for MemStore {
@@ -122,5 +129,19 @@ impl SubjectStore for MemStore {
     fn subject_standing(&self, subject: &str, _now: i64) -> Result<SubjectStanding, StoreError> {
         let known = self.subjects.lock().unwrap().get(subject).copied();
         Ok(known.unwrap_or(SubjectStanding::Active { tokens_revoked_at: None }))
+    }
+
+    /// Every subject is Ada, with an email and no phone.
+    fn subject_profile(&self, subject: &str) -> Result<Option<crate::claims::Profile>, StoreError> {
+        Ok(Some(crate::claims::Profile {
+            sub: subject.to_owned(),
+            name: Some("Ada Lovelace".into()),
+            given_name: None,
+            family_name: None,
+            email: "ada@example.org".into(),
+            email_verified: true,
+            phone_number: None,
+            updated_at: 1,
+        }))
     }
 }

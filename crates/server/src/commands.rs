@@ -69,6 +69,8 @@ pub(crate) fn client_json(c: &oauth::Client) -> Value {
         "audiences": c.audiences,
         "refresh_token_idle_ttl": c.refresh_token_idle_ttl,
         "refresh_token_absolute_ttl": c.refresh_token_absolute_ttl,
+        "first_party": c.first_party,
+        "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
         "created_at": c.created_at,
     })
 }

@@ -5,19 +5,71 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use askama::Template;
 
+/// The Content Security Policy of every page: no script at all.
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
 /// Pages never go in a shared cache, never in a frame, and load nothing from elsewhere.
-pub fn html(mut builder: HttpResponseBuilder, body: String) -> HttpResponse {
+pub fn html(builder: HttpResponseBuilder, body: String) -> HttpResponse {
+    html_with_csp(builder, body, CSP)
+}
+
+fn html_with_csp(mut builder: HttpResponseBuilder, body: String, csp: &str) -> HttpResponse {
     builder
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
-        ))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp))
         .body(body)
+}
+
+/// The one script gatehouse serves: the auto-submit of the form_post response page.
+const AUTO_SUBMIT: &str = "document.forms[0].submit();";
+
+/// The form_post response (OAuth 2.0 Form Post Response Mode §2): a form with the response
+/// parameters as hidden fields, POSTed to the redirect URI. The pages use no JavaScript, so
+/// the form has a visible "Continue" button inside `<noscript>`; for everyone else one inline
+/// script submits it at once. That script is allowed by its SHA-256 hash in this page's CSP
+/// (`script-src 'sha256-…'`), so no other script can run, inline or loaded. `form-action` is
+/// left open: the form's whole point is to post to the client.
+pub fn form_post(
+    action: &str,
+    fields: &[(String, String)],
+) -> Result<HttpResponse, crate::http::error::Failure> {
+    use base64::Engine;
+    let body = FormPost { action, fields, script: AUTO_SUBMIT }
+        .render()
+        .map_err(crate::http::error::Failure::internal)?;
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, AUTO_SUBMIT.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(hash.as_ref());
+    let csp = format!(
+        "default-src 'none'; script-src 'sha256-{hash}'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    Ok(html_with_csp(HttpResponse::Ok(), body, &csp))
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPost<'a> {
+    action: &'a str,
+    fields: &'a [(String, String)],
+    script: &'a str,
+}
+
+/// Consent (OIDC Core §3.1.2.4): the client's name, what it asks for in plain words, "Allow"
+/// and "Deny".
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct Consent<'a> {
+    pub csrf: &'a str,
+    pub continue_to: &'a str,
+    pub client_name: &'a str,
+    /// Not a city portal: the page says so.
+    pub third_party: bool,
+    pub scopes: &'a [&'a str],
+    pub action: &'a str,
 }
 
 #[derive(Template)]

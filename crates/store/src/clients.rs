@@ -26,6 +26,8 @@ struct ClientRow {
     refresh_token_absolute_ttl: Option<i64>,
     audiences: String,
     backchannel_logout_uri: Option<String>,
+    first_party: bool,
+    require_pushed_authorization_requests: bool,
 }
 
 impl From<&Client> for ClientRow {
@@ -46,6 +48,8 @@ impl From<&Client> for ClientRow {
             refresh_token_absolute_ttl: c.refresh_token_absolute_ttl,
             audiences: list_to_json(&c.audiences),
             backchannel_logout_uri: c.backchannel_logout_uri.clone(),
+            first_party: c.first_party,
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
         }
     }
 }
@@ -73,6 +77,8 @@ impl TryFrom<ClientRow> for Client {
             refresh_token_absolute_ttl: r.refresh_token_absolute_ttl,
             audiences: list_from_json("clients.audiences", &r.audiences)?,
             backchannel_logout_uri: r.backchannel_logout_uri,
+            first_party: r.first_party,
+            require_pushed_authorization_requests: r.require_pushed_authorization_requests,
         })
     }
 }
@@ -106,7 +112,8 @@ impl ClientStore for Store {
         Ok(updated > 0)
     }
 
-    /// Its codes, refresh tokens and queued logouts go with it (`ON DELETE CASCADE`).
+    /// Its codes, refresh tokens, queued logouts, consents and pushed requests go with it
+    /// (`ON DELETE CASCADE`).
     fn delete_client(&self, id: &ClientId) -> Result<bool, oauth::StoreError> {
         let deleted =
             self.transaction(|c| Ok(diesel::delete(clients::table.find(id.as_str())).execute(c)?))?;

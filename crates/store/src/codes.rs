@@ -1,4 +1,5 @@
-//! Authorization codes and revoked grants (`oauth::CodeStore`, `oauth::GrantStore`).
+//! Authorization codes, revoked grants and the claims requests of grants (`oauth::CodeStore`,
+//! `oauth::GrantStore`).
 //!
 //! A code's life: `insert_code` → unused → (first `redeem_code`) → used, kept until it expires
 //! so that a replay is recognised (`AlreadyUsed`) and its grant can be revoked.
@@ -9,7 +10,7 @@ use tokens::TokenHash;
 
 use crate::Store;
 use crate::error::{StoreError, list_from_json, list_to_json};
-use crate::schema::{codes, revoked_grants};
+use crate::schema::{codes, grant_claims, revoked_grants};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = codes)]
@@ -29,6 +30,7 @@ struct CodeRow {
     expires_at: i64,
     used_at: Option<i64>,
     idp: Option<String>,
+    claims: Option<String>,
 }
 
 impl From<&NewCode> for CodeRow {
@@ -49,6 +51,7 @@ impl From<&NewCode> for CodeRow {
             expires_at: c.expires_at,
             used_at: None,
             idp: c.idp.clone(),
+            claims: c.claims.clone(),
         }
     }
 }
@@ -70,6 +73,7 @@ impl TryFrom<CodeRow> for NewCode {
             amr: list_from_json("codes.amr", &r.amr)?,
             session_id: r.session_id,
             idp: r.idp,
+            claims: r.claims,
             created_at: r.created_at,
             expires_at: r.expires_at,
         })
@@ -77,9 +81,22 @@ impl TryFrom<CodeRow> for NewCode {
 }
 
 impl CodeStore for Store {
+    /// A code with a claims request stores it for its grant too, in the same transaction.
     fn insert_code(&self, code: &NewCode) -> Result<(), oauth::StoreError> {
         let row = CodeRow::from(code);
-        self.transaction(|c| Ok(diesel::insert_into(codes::table).values(&row).execute(c)?))?;
+        self.transaction(|c| {
+            diesel::insert_into(codes::table).values(&row).execute(c)?;
+            if let Some(claims) = &row.claims {
+                diesel::insert_into(grant_claims::table)
+                    .values((
+                        grant_claims::grant_id.eq(&row.grant_id),
+                        grant_claims::claims.eq(claims),
+                        grant_claims::created_at.eq(row.created_at),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -125,5 +142,15 @@ impl GrantStore for Store {
                 .optional()?)
         })?;
         Ok(found.is_some())
+    }
+
+    fn grant_claims(&self, grant_id: &GrantId) -> Result<Option<String>, oauth::StoreError> {
+        Ok(self.transaction(|c| {
+            Ok(grant_claims::table
+                .find(grant_id.as_str())
+                .select(grant_claims::claims)
+                .first::<String>(c)
+                .optional()?)
+        })?)
     }
 }

@@ -4,9 +4,10 @@
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
 //! FederationStore, ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore,
-//! RefreshTokenStore, SubjectStore, BackChannelStore}`, `mail::Outbox`) on [`Store`]. Each trait
-//! method is one transaction; so are [`Store::issue_code_with_mail`] and [`Store::end_session`]
-//! (a session ends together with the back-channel logouts it queues), which span two domains. It depends on the domain crates and
+//! RefreshTokenStore, SubjectStore, BackChannelStore, ConsentStore, PushedRequestStore}`,
+//! `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so are
+//! [`Store::issue_code_with_mail`] and [`Store::end_session`] (a session ends together with the
+//! back-channel logouts it queues), which span two domains. It depends on the domain crates and
 //! never on `server` or actix-web.
 //!
 //! Both backends run the same queries through a `diesel::MultiConnection`, so the schema uses
@@ -19,6 +20,7 @@ mod audit;
 mod clients;
 mod codes;
 mod conn;
+mod consents;
 mod error;
 mod federation;
 mod keys;

@@ -152,4 +152,8 @@ impl oauth::SubjectStore for Store {
             Some((tokens_revoked_at, _)) => SubjectStanding::Active { tokens_revoked_at },
         })
     }
+
+    fn subject_profile(&self, subject: &str) -> Result<Option<oauth::Profile>, oauth::StoreError> {
+        Ok(crate::consents::subject_profile(self, subject)?)
+    }
 }

@@ -61,6 +61,8 @@ diesel::table! {
         refresh_token_absolute_ttl -> Nullable<BigInt>,
         audiences -> Text,
         backchannel_logout_uri -> Nullable<Text>,
+        first_party -> Bool,
+        require_pushed_authorization_requests -> Bool,
     }
 }
 
@@ -81,6 +83,35 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         idp -> Nullable<Text>,
+        claims -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    grant_claims (grant_id) {
+        grant_id -> Text,
+        claims -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (account_id, client_id) {
+        account_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pushed_requests (uri_hash) {
+        uri_hash -> Text,
+        client_id -> Text,
+        params -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -254,6 +285,8 @@ diesel::joinable!(codes -> clients (client_id));
 diesel::joinable!(refresh_tokens -> clients (client_id));
 diesel::joinable!(session_clients -> clients (client_id));
 diesel::joinable!(backchannel_logouts -> clients (client_id));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(pushed_requests -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,

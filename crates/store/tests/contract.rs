@@ -91,6 +91,8 @@ fn client(name: &str) -> Client {
         refresh_token_idle_ttl: None,
         refresh_token_absolute_ttl: None,
         audiences: vec![],
+        first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 
@@ -108,6 +110,7 @@ fn code(client: &Client, secret: &str) -> NewCode {
         amr: vec!["pwd".into()],
         session_id: "sid-1".into(),
         idp: None,
+        claims: None,
         created_at: 1_700_000_000,
         expires_at: 1_700_000_060,
     }

@@ -40,6 +40,8 @@ fn client(name: &str, backchannel: Option<&str>) -> Client {
         redirect_uris: vec!["https://portal.example/cb".into()],
         post_logout_redirect_uris: vec!["https://portal.example/bye".into()],
         backchannel_logout_uri: backchannel.map(Into::into),
+        first_party: true,
+        require_pushed_authorization_requests: false,
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),

@@ -110,6 +110,8 @@ fn portal() -> Client {
         refresh_token_idle_ttl: None,
         refresh_token_absolute_ttl: None,
         audiences: vec![],
+        first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 
@@ -127,6 +129,7 @@ fn code(client: &Client, secret: &str, subject: &AccountId) -> NewCode {
         amr: vec!["pwd".into()],
         session_id: "sid-1".into(),
         idp: None,
+        claims: None,
         created_at: T0,
         expires_at: T0 + 60,
     }

@@ -51,6 +51,8 @@ fn client() -> Client {
         refresh_token_idle_ttl: None,
         refresh_token_absolute_ttl: None,
         audiences: vec![],
+        first_party: true,
+        require_pushed_authorization_requests: false,
     }
 }
 

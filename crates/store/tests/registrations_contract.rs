@@ -133,6 +133,8 @@ fn clients_keep_their_extra_claims(store: &Store) {
         refresh_token_idle_ttl: None,
         refresh_token_absolute_ttl: None,
         audiences: vec![],
+        first_party: true,
+        require_pushed_authorization_requests: false,
     };
     let plain =
         Client { id: ClientId::generate(), name: "Plain".into(), extra_claims: vec![], ..portal.clone() };

@@ -9,22 +9,29 @@
 //! Until the client and its redirect URI are known good, nothing may be sent to the redirect
 //! URI: an open redirector is the attack (RFC 9700 §4.11).
 
+pub mod consent;
+mod hint;
+pub mod par;
 mod response;
 mod session;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::claims_request::ClaimsRequest;
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
 use crate::scope::Scopes;
 use crate::store::{Client, ClientId};
 
-pub use response::{error_redirect, success_redirect};
+pub use consent::ConsentDecision;
+pub use hint::hint_subject;
+pub use response::{AuthorizationResponse, ResponseMode, error_redirect, success_redirect};
 pub use session::{CodeGrant, SessionDecision};
 
 /// The parameters of an authorization request, from the query or a POSTed form
-/// (OIDC Core §3.1.2.1). Unknown parameters are ignored, as §3.1.2.1 requires.
-#[derive(Deserialize, Default, Clone, Debug)]
+/// (OIDC Core §3.1.2.1). Unknown parameters are ignored, as §3.1.2.1 requires. Serialised
+/// (absent ones left out) to store a pushed request or carry one through the sign-in pages.
+#[derive(Deserialize, Serialize, Default, Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizationParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -45,6 +52,46 @@ pub struct AuthorizationParams {
     pub claims: Option<String>,
     pub id_token_hint: Option<String>,
     pub acr_values: Option<String>,
+}
+
+impl AuthorizationParams {
+    /// Every parameter name above.
+    pub const NAMES: &[&str] = &[
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+        "max_age",
+        "login_hint",
+        "response_mode",
+        "request",
+        "request_uri",
+        "display",
+        "ui_locales",
+        "claims",
+        "id_token_hint",
+        "acr_values",
+    ];
+
+    /// The request to come back with after the sign-in pages: without `prompt=login`,
+    /// `max_age` and `id_token_hint`. The sign-in just made honours all three, and judging them
+    /// again would loop (`max_age=0` once the clock ticks; a hint naming another account). The
+    /// ID token still carries `auth_time` (OIDC Core §3.1.2.1, max_age).
+    pub fn for_return_trip(&self) -> AuthorizationParams {
+        let mut back = self.clone();
+        back.prompt = self.prompt.as_deref().and_then(|p| {
+            let rest: Vec<&str> = p.split(' ').filter(|v| !v.is_empty() && *v != "login").collect();
+            (!rest.is_empty()).then(|| rest.join(" "))
+        });
+        back.max_age = None;
+        back.id_token_hint = None;
+        back
+    }
 }
 
 /// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from
@@ -97,8 +144,18 @@ pub struct AuthorizationRequest {
     pub code_challenge: String,
     pub prompt_none: bool,
     pub prompt_login: bool,
+    /// `prompt=consent`: ask even a first-party client's End-User.
+    pub prompt_consent: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    pub response_mode: ResponseMode,
+    /// The `claims` parameter (OIDC Core §5.5).
+    pub claims: Option<ClaimsRequest>,
+    /// The raw `id_token_hint`; its subject is checked by [`hint_subject`], which needs keys.
+    pub id_token_hint: Option<String>,
+    /// Only this account may be signed in: the `sub` of `id_token_hint`, or the `sub` value of
+    /// the claims parameter (OIDC Core §3.1.2.1, §5.5.1.1).
+    pub required_subject: Option<String>,
 }
 
 /// Step 2: every other rule. Errors here go back to the client by [`error_redirect`], with the
@@ -115,6 +172,8 @@ pub fn validate(
             "the request parameter is not supported",
         ));
     }
+    // A pushed request's URN (RFC 9126) was expanded before this step; any other request_uri
+    // would be a request object by reference (§6.2), not supported either.
     if present(&params.request_uri).is_some() {
         return Err(OAuthError::new(
             ErrorCode::RequestUriNotSupported,
@@ -137,10 +196,12 @@ pub fn validate(
         return Err(OAuthError::unauthorized_client("this client may not use the authorization code flow"));
     }
     // OAuth 2.0 Multiple Response Types §2.1: the code flow's default mode is query; gatehouse
-    // offers no other.
-    if present(&params.response_mode).is_some_and(|mode| mode != "query") {
-        return Err(OAuthError::invalid_request("only response_mode=query is supported"));
-    }
+    // also offers form_post (OAuth 2.0 Form Post Response Mode §2), never fragment.
+    let response_mode = match present(&params.response_mode) {
+        None => ResponseMode::Query,
+        Some(mode) => ResponseMode::parse(mode)
+            .ok_or_else(|| OAuthError::invalid_request("response_mode must be query or form_post"))?,
+    };
     // OIDC Core §3.1.2.1: scope is REQUIRED and MUST contain openid.
     let scopes = Scopes::parse(present(&params.scope).unwrap_or(""))?;
     if !scopes.contains("openid") {
@@ -151,7 +212,7 @@ pub fn validate(
     let code_challenge = present(&params.code_challenge)
         .ok_or_else(|| OAuthError::invalid_request("code_challenge required (PKCE S256)"))?;
     pkce::validate_challenge(code_challenge, present(&params.code_challenge_method))?;
-    let (prompt_none, prompt_login) = parse_prompt(present(&params.prompt))?;
+    let (prompt_none, prompt_login, prompt_consent) = parse_prompt(present(&params.prompt))?;
     let max_age = match present(&params.max_age) {
         None => None,
         // OIDC Core §3.1.2.1: max_age is a number of seconds, so non-negative.
@@ -162,7 +223,13 @@ pub fn validate(
             }
         },
     };
+    let claims = present(&params.claims).map(ClaimsRequest::parse).transpose()?;
     Ok(AuthorizationRequest {
+        required_subject: claims.as_ref().and_then(|c| c.required_subject()).map(str::to_owned),
+        claims,
+        response_mode,
+        prompt_consent,
+        id_token_hint: present(&params.id_token_hint).map(str::to_owned),
         client_id: client.id.clone(),
         redirect_uri,
         scopes,
@@ -177,23 +244,24 @@ pub fn validate(
 }
 
 /// OIDC Core §3.1.2.1 `prompt`: a space-delimited set of none, login, consent, select_account.
-/// Returns `(none, login)`. `consent` and `select_account` are accepted and, for the first-party
-/// portals gatehouse serves today, need no extra step.
-fn parse_prompt(prompt: Option<&str>) -> Result<(bool, bool), OAuthError> {
-    let (mut none, mut login, mut other) = (false, false, false);
+/// Returns `(none, login, consent)`. `select_account` is accepted and needs no extra step: a
+/// browser has one account signed in at a time.
+fn parse_prompt(prompt: Option<&str>) -> Result<(bool, bool, bool), OAuthError> {
+    let (mut none, mut login, mut consent, mut other) = (false, false, false, false);
     for v in prompt.unwrap_or("").split(' ').filter(|v| !v.is_empty()) {
         match v {
             "none" => none = true,
             "login" => login = true,
-            "consent" | "select_account" => other = true,
+            "consent" => consent = true,
+            "select_account" => other = true,
             _ => return Err(OAuthError::invalid_request(format!("unknown prompt value {v}"))),
         }
     }
     // §3.1.2.1: "If this parameter contains none with any other value, an error is returned."
-    if none && (login || other) {
+    if none && (login || consent || other) {
         return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
     }
-    Ok((none, login))
+    Ok((none, login, consent))
 }
 
 #[cfg(test)]

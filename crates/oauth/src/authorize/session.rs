@@ -2,9 +2,10 @@
 //!
 //! ```text
 //!             prompt=login ─────────────────────────▶ ShowSignIn
-//! no session / older than max_age ─┬─ prompt=none ─▶ Fail(login_required)
-//!                                  └─ otherwise ────▶ ShowSignIn
-//! a fresh enough session ───────────────────────────▶ UseSession ─▶ issue_code
+//! no session / older than max_age /
+//! another account than id_token_hint names ─┬─ prompt=none ─▶ Fail(login_required)
+//!                                           └─ otherwise ────▶ ShowSignIn
+//! a fresh enough session ───────────────────────────▶ UseSession ─▶ consent ─▶ issue_code
 //! ```
 //!
 //! After a sign-in the request has just been answered by a new authentication: the server
@@ -41,13 +42,19 @@ pub struct CodeGrant {
 }
 
 impl AuthorizationRequest {
-    /// `session_auth_time` is the `auth_time` of the browser's session, if it has one.
-    pub fn decide(&self, session_auth_time: Option<i64>, now: i64) -> SessionDecision {
+    /// `session` is the `auth_time` and account id of the browser's session, if it has one.
+    pub fn decide(&self, session: Option<(i64, &str)>, now: i64) -> SessionDecision {
         // OIDC Core §3.1.2.1 prompt=login: "The Authorization Server SHOULD prompt the End-User
         // for reauthentication." (validate() refused it combined with none.)
         if self.prompt_login {
             return SessionDecision::ShowSignIn;
         }
+        // OIDC Core §3.1.2.1 id_token_hint: "If the End-User identified by the ID Token is not
+        // logged in or is logged in by the request, then the Authorization Server returns a
+        // login_required error" (with prompt=none); otherwise that End-User signs in.
+        let session_auth_time = session
+            .filter(|(_, subject)| self.required_subject.as_deref().is_none_or(|r| r == *subject))
+            .map(|(at, _)| at);
         let fresh = match (session_auth_time, self.max_age) {
             (None, _) => false,
             // OIDC Core §3.1.2.1 max_age: if more time has passed, "the OP MUST attempt to
@@ -84,6 +91,7 @@ impl AuthorizationRequest {
             amr: grant.amr,
             session_id: grant.session_id,
             idp: grant.idp,
+            claims: self.claims.as_ref().map(|c| c.to_json()),
             created_at: now,
             expires_at: now.saturating_add(ttl),
         };
@@ -108,9 +116,18 @@ mod tests {
             code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
             prompt_none,
             prompt_login,
+            prompt_consent: false,
             max_age,
             login_hint: None,
+            response_mode: Default::default(),
+            claims: None,
+            id_token_hint: None,
+            required_subject: None,
         }
+    }
+
+    fn s(at: i64) -> Option<(i64, &'static str)> {
+        Some((at, "acct-1"))
     }
 
     fn is_login_required(d: SessionDecision) -> bool {
@@ -123,20 +140,31 @@ mod tests {
     fn decide_table() {
         use SessionDecision::{ShowSignIn, UseSession};
         // (prompt_none, prompt_login, max_age, session auth_time) -> decision
-        assert_eq!(req(false, false, None).decide(Some(NOW - 86_400), NOW), UseSession);
+        assert_eq!(req(false, false, None).decide(s(NOW - 86_400), NOW), UseSession);
         assert_eq!(req(false, false, None).decide(None, NOW), ShowSignIn);
         assert!(is_login_required(req(true, false, None).decide(None, NOW)));
-        assert_eq!(req(true, false, None).decide(Some(NOW - 5), NOW), UseSession);
-        assert_eq!(req(false, true, None).decide(Some(NOW), NOW), ShowSignIn);
+        assert_eq!(req(true, false, None).decide(s(NOW - 5), NOW), UseSession);
+        assert_eq!(req(false, true, None).decide(s(NOW), NOW), ShowSignIn);
         assert_eq!(req(false, true, None).decide(None, NOW), ShowSignIn);
         // max_age: exactly max_age seconds old is still fresh; one more is not.
-        assert_eq!(req(false, false, Some(300)).decide(Some(NOW - 300), NOW), UseSession);
-        assert_eq!(req(false, false, Some(300)).decide(Some(NOW - 301), NOW), ShowSignIn);
-        assert!(is_login_required(req(true, false, Some(300)).decide(Some(NOW - 301), NOW)));
-        assert_eq!(req(true, false, Some(300)).decide(Some(NOW - 300), NOW), UseSession);
+        assert_eq!(req(false, false, Some(300)).decide(s(NOW - 300), NOW), UseSession);
+        assert_eq!(req(false, false, Some(300)).decide(s(NOW - 301), NOW), ShowSignIn);
+        assert!(is_login_required(req(true, false, Some(300)).decide(s(NOW - 301), NOW)));
+        assert_eq!(req(true, false, Some(300)).decide(s(NOW - 300), NOW), UseSession);
         // max_age=0 forces a new sign-in unless the session was made this very second.
-        assert_eq!(req(false, false, Some(0)).decide(Some(NOW - 1), NOW), ShowSignIn);
-        assert_eq!(req(false, false, Some(0)).decide(Some(NOW), NOW), UseSession);
+        assert_eq!(req(false, false, Some(0)).decide(s(NOW - 1), NOW), ShowSignIn);
+        assert_eq!(req(false, false, Some(0)).decide(s(NOW), NOW), UseSession);
+    }
+
+    #[test]
+    fn a_session_of_another_account_than_required_counts_as_none() {
+        use SessionDecision::{ShowSignIn, UseSession};
+        let mut r = req(false, false, None);
+        r.required_subject = Some("acct-1".into());
+        assert_eq!(r.decide(s(NOW), NOW), UseSession);
+        assert_eq!(r.decide(Some((NOW, "acct-2")), NOW), ShowSignIn);
+        r.prompt_none = true;
+        assert!(is_login_required(r.decide(Some((NOW, "acct-2")), NOW)));
     }
 
     #[test]

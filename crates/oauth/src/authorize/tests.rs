@@ -152,14 +152,42 @@ fn request_objects_are_not_supported() {
 }
 
 #[test]
-fn response_mode_must_be_query() {
+fn response_mode_is_query_or_form_post() {
     let mut p = params();
+    assert_eq!(validate(&p, &client(), "x".into()).unwrap().response_mode, ResponseMode::Query);
     p.response_mode = Some("query".into());
-    assert!(validate(&p, &client(), "x".into()).is_ok());
-    for other in ["fragment", "form_post"] {
+    assert_eq!(validate(&p, &client(), "x".into()).unwrap().response_mode, ResponseMode::Query);
+    p.response_mode = Some("form_post".into());
+    assert_eq!(validate(&p, &client(), "x".into()).unwrap().response_mode, ResponseMode::FormPost);
+    for other in ["fragment", "FORM_POST", "web_message"] {
         p.response_mode = Some(other.into());
         assert_eq!(code_of(&p), ErrorCode::InvalidRequest, "{other}");
     }
+}
+
+#[test]
+fn claims_parameter_is_parsed_and_a_sub_value_requires_that_subject() {
+    let mut p = params();
+    p.claims = Some(r#"{"id_token":{"email":null,"sub":{"value":"acct-7"}}}"#.into());
+    let r = validate(&p, &client(), "x".into()).unwrap();
+    assert!(r.claims.unwrap().id_token.contains_key("email"));
+    assert_eq!(r.required_subject.as_deref(), Some("acct-7"));
+    p.claims = Some("{not json".into());
+    assert_eq!(code_of(&p), ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn the_return_trip_drops_prompt_login_max_age_and_the_hint() {
+    let mut p = params();
+    p.prompt = Some("login consent".into());
+    p.max_age = Some("0".into());
+    p.id_token_hint = Some("eyJ".into());
+    let back = p.for_return_trip();
+    assert_eq!(back.prompt.as_deref(), Some("consent"));
+    assert_eq!((back.max_age, back.id_token_hint), (None, None));
+    p.prompt = Some("login".into());
+    assert_eq!(p.for_return_trip().prompt, None);
+    assert_eq!(back.scope, p.scope);
 }
 
 #[test]
@@ -167,13 +195,13 @@ fn prompt_values() {
     let ok = |s: &str| {
         let mut p = params();
         p.prompt = Some(s.into());
-        validate(&p, &client(), "x".into()).map(|r| (r.prompt_none, r.prompt_login))
+        validate(&p, &client(), "x".into()).map(|r| (r.prompt_none, r.prompt_login, r.prompt_consent))
     };
-    assert_eq!(ok("none").unwrap(), (true, false));
-    assert_eq!(ok("login").unwrap(), (false, true));
-    assert_eq!(ok("login consent").unwrap(), (false, true));
-    assert_eq!(ok("consent select_account").unwrap(), (false, false));
-    assert_eq!(ok("").unwrap(), (false, false));
+    assert_eq!(ok("none").unwrap(), (true, false, false));
+    assert_eq!(ok("login").unwrap(), (false, true, false));
+    assert_eq!(ok("login consent").unwrap(), (false, true, true));
+    assert_eq!(ok("consent select_account").unwrap(), (false, false, true));
+    assert_eq!(ok("").unwrap(), (false, false, false));
     for bad in ["none login", "none consent", "select_account none", "create", "LOGIN"] {
         assert_eq!(ok(bad).unwrap_err().code, ErrorCode::InvalidRequest, "{bad}");
     }
@@ -213,4 +241,35 @@ fn params_deserialise_from_a_query_ignoring_unknown_ones() {
     .unwrap();
     assert_eq!(p.max_age.as_deref(), Some("60"));
     assert_eq!(p.client_id.as_deref(), Some("client-1"));
+}
+
+#[test]
+fn names_lists_every_parameter() {
+    let all = AuthorizationParams {
+        response_type: Some("x".into()),
+        client_id: Some("x".into()),
+        redirect_uri: Some("x".into()),
+        scope: Some("x".into()),
+        state: Some("x".into()),
+        nonce: Some("x".into()),
+        code_challenge: Some("x".into()),
+        code_challenge_method: Some("x".into()),
+        prompt: Some("x".into()),
+        max_age: Some("x".into()),
+        login_hint: Some("x".into()),
+        response_mode: Some("x".into()),
+        request: Some("x".into()),
+        request_uri: Some("x".into()),
+        display: Some("x".into()),
+        ui_locales: Some("x".into()),
+        claims: Some("x".into()),
+        id_token_hint: Some("x".into()),
+        acr_values: Some("x".into()),
+    };
+    let serde_json::Value::Object(fields) = serde_json::to_value(&all).unwrap() else { panic!("an object") };
+    let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let mut listed = AuthorizationParams::NAMES.to_vec();
+    names.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(names, listed);
 }

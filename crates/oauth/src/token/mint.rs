@@ -6,7 +6,25 @@ use tokens::{
 };
 
 use super::{TokenResponse, TokenSettings};
-use crate::store::{Client, GrantId};
+use crate::claims_request::{ClaimsRequest, released};
+use crate::store::{Client, GrantId, StoreError, SubjectStore};
+
+/// The End-User claims the grant's `claims` request (OIDC Core §5.5) asks to have in the ID
+/// token, as far as `client` may receive them. Empty without a request.
+pub(crate) fn id_token_claims(
+    store: &impl SubjectStore,
+    client: &Client,
+    subject: &str,
+    claims: Option<&str>,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    let Some(request) = claims.map(ClaimsRequest::from_stored).filter(|c| !c.id_token.is_empty()) else {
+        return Ok(Default::default());
+    };
+    Ok(match store.subject_profile(subject)? {
+        Some(profile) => released(&request.id_token, &client.scopes, &profile),
+        None => Default::default(),
+    })
+}
 
 /// What the tokens of one grant carry.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +42,8 @@ pub(crate) struct Issue<'a> {
     /// The upstream provider the End-User signed in with (the ID token's `idp`); refresh
     /// tokens do not keep it yet, so a refreshed ID token goes without.
     pub idp: Option<&'a str>,
+    /// End-User claims the `claims` parameter asked for in the ID token (OIDC Core §5.5).
+    pub user_claims: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 pub(crate) fn mint(
@@ -70,6 +90,14 @@ pub(crate) fn mint(
             azp: client.id.as_str().to_owned(),
             idp: issue.idp.map(str::to_owned),
         };
+        let mut claims = match serde_json::to_value(&claims) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => return Err(TokenError::Malformed),
+        };
+        // The protocol claims above always win over a requested user claim of the same name.
+        for (name, value) in issue.user_claims {
+            claims.entry(name.clone()).or_insert_with(|| value.clone());
+        }
         Some(keys.signer(alg).sign_jwt(ID_TOKEN_TYP, &claims)?)
     } else {
         None

@@ -28,7 +28,7 @@ use crate::store::{
 };
 
 pub use bearer::{BearerError, validate_bearer};
-pub(crate) use mint::{Issue, mint};
+pub(crate) use mint::{Issue, id_token_claims, mint};
 
 /// The parameters of a token request (RFC 6749 §4.1.3, §6), from the form body.
 #[derive(Deserialize, Default, Debug)]
@@ -156,7 +156,9 @@ fn exchange_code(
         Redeem::Fresh(code) => code,
     };
     check_code(&code, client, redirect_uri, verifier, now)?;
+    let user_claims = id_token_claims(store, client, &code.subject, code.claims.as_deref())?;
     let issue = Issue {
+        user_claims: &user_claims,
         grant_id: &code.grant_id,
         subject: &code.subject,
         scope: &code.scope,

@@ -68,7 +68,11 @@ pub(super) fn refresh(
         }
     }
 
+    // OIDC Core §12.2 and §5.5: a refreshed ID token carries what the claims request asked for.
+    let requested = store.grant_claims(&old.grant_id)?;
+    let user_claims = super::id_token_claims(store, client, &old.subject, requested.as_deref())?;
     let issue = Issue {
+        user_claims: &user_claims,
         grant_id: &old.grant_id,
         subject: &old.subject,
         scope: &scope,

@@ -242,3 +242,34 @@ fn client_credentials_are_refused_to_public_clients() {
         ErrorCode::UnauthorizedClient
     );
 }
+
+#[test]
+fn a_refreshed_id_token_carries_the_claims_the_grant_asked_for() {
+    use crate::authorize::{AuthorizationParams, CodeGrant, validate};
+    let store = MemStore::default();
+    let c = refresher();
+    let params = AuthorizationParams {
+        response_type: Some("code".into()),
+        scope: Some("openid offline_access".into()),
+        code_challenge: Some(crate::testutil::CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+        claims: Some(r#"{"id_token":{"email":null}}"#.into()),
+        ..Default::default()
+    };
+    let req = validate(&params, &c, crate::testgrant::REDIRECT.into()).unwrap();
+    let grant = CodeGrant {
+        subject: "acct-1".into(),
+        session_id: "s".into(),
+        auth_time: NOW,
+        amr: vec![],
+        idp: None,
+    };
+    let (code, row) = req.issue_code(grant, NOW, 60);
+    store.insert_code(&row).unwrap();
+    let first = exchange(&store, &c, &token_params(code.expose()), NOW).unwrap();
+    let r = refresh(&store, &c, &first.refresh_token.unwrap(), NOW + 100).unwrap();
+    let claims: serde_json::Value =
+        keys().verify(&r.id_token.unwrap(), tokens::ID_TOKEN_TYP, ISS, NOW + 100).unwrap();
+    assert_eq!(claims["email"], "ada@example.org");
+    assert!(claims.get("nonce").is_none());
+}

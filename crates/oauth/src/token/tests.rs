@@ -85,6 +85,7 @@ fn store_row_with_scope(store: &MemStore, c: &Client, scope: &str) -> (String, T
         amr: vec![],
         session_id: "s".into(),
         idp: None,
+        claims: None,
         created_at: NOW,
         expires_at: NOW + 60,
     };
@@ -221,4 +222,37 @@ fn validate_bearer_rejects_expired_foreign_and_non_access_tokens() {
     let flipped = if tampered[sig_at..].starts_with('A') { "B" } else { "A" };
     tampered.replace_range(sig_at..=sig_at, flipped);
     assert!(invalid(&tampered, ISS, NOW));
+}
+
+#[test]
+fn the_claims_parameter_puts_allowed_user_claims_in_the_id_token() {
+    use crate::authorize::{AuthorizationParams, CodeGrant, validate};
+    let store = MemStore::default();
+    let c = client();
+    let params = AuthorizationParams {
+        response_type: Some("code".into()),
+        scope: Some("openid".into()),
+        code_challenge: Some(crate::testutil::CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+        claims: Some(r#"{"id_token":{"email":{"essential":true},"phone_number":null,"sub":null}}"#.into()),
+        ..Default::default()
+    };
+    let req = validate(&params, &c, REDIRECT.into()).unwrap();
+    let grant = CodeGrant {
+        subject: "acct-1".into(),
+        session_id: "s".into(),
+        auth_time: NOW,
+        amr: vec![],
+        idp: None,
+    };
+    let (code, row) = req.issue_code(grant, NOW, 60);
+    store.insert_code(&row).unwrap();
+    let r = exchange(&store, &c, &token_params(code.expose()), NOW).unwrap();
+    let id_token = r.id_token.unwrap();
+    let claims: serde_json::Value = keys().verify(&id_token, tokens::ID_TOKEN_TYP, ISS, NOW).unwrap();
+    // email: the client may have the email scope; phone_number: it may not (not registered).
+    assert_eq!(claims["email"], "ada@example.org");
+    assert!(claims.get("phone_number").is_none());
+    assert_eq!(claims["sub"], "acct-1");
+    assert_eq!(r.scope, "openid", "the claims parameter does not widen the access token's scope");
 }

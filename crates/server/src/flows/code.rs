@@ -1,19 +1,20 @@
 //! Authorization code issuance: session → code row (and the client recorded as a participant of
-//! the session, for back-channel logout) → redirect back to the portal.
+//! the session, for back-channel logout) → the response back to the portal.
 
 use identity::Session;
-use oauth::{AuthorizationRequest, BackChannelStore, CodeGrant, CodeStore};
+use oauth::{AuthorizationRequest, AuthorizationResponse, BackChannelStore, CodeGrant, CodeStore};
 
 use crate::http::error::Failure;
 use crate::state::AppState;
 
-/// Stores a fresh code for `request`, bound to `session`, and returns the redirect URL.
+/// Stores a fresh code for `request`, bound to `session`, and returns the response (a redirect,
+/// or a form for `response_mode=form_post`).
 pub async fn issue(
     state: &AppState,
     request: &AuthorizationRequest,
     session: &Session,
     now: i64,
-) -> Result<String, Failure> {
+) -> Result<AuthorizationResponse, Failure> {
     let grant = CodeGrant {
         subject: session.account_id.as_str().to_owned(),
         session_id: session.id.clone(),
@@ -28,7 +29,8 @@ pub async fn issue(
             s.record_session_client(&row.session_id, &row.client_id, &row.subject, now)
         })
         .await?;
-    Ok(oauth::authorize::success_redirect(
+    Ok(AuthorizationResponse::success(
+        request.response_mode,
         &request.redirect_uri,
         code.expose(),
         request.state.as_deref(),

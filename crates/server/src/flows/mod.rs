@@ -1,5 +1,6 @@
 //! Flows that cross domains (STYLE.md): short functions with one domain call per step.
 
+pub mod authorize;
 pub mod backchannel;
 pub mod code;
 pub mod email_code;

@@ -1,25 +1,33 @@
-//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2), GET and POST.
+//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2), GET and POST, and the
+//! answer to its consent page. The steps are `flows::authorize`:
 //!
 //! ```text
-//! client_id + redirect_uri ──bad──▶ error page (never a redirect, RFC 6749 §4.1.2.1)
+//! client_id + redirect_uri (or request_uri) ──bad──▶ error page (never a redirect, §4.1.2.1)
 //!        │ ok
-//! other parameters ──bad──▶ redirect with error, error_description, state
+//! other parameters ──bad──▶ error response (redirect, or form_post), with state and iss
 //!        │ ok
-//! browser session? ──yes, fresh enough──▶ code ──▶ redirect_uri?code&state&iss
-//!        │ no / prompt=login / max_age passed
-//!        ├─ prompt=none ──▶ redirect with login_required
-//!        └─ hosted sign-in, which returns here with the same parameters
+//! session ──none / too old / prompt=login──▶ hosted sign-in, which returns here
+//!        │ fresh enough                        (prompt=none: login_required)
+//! consent ──needed──▶ consent page ──Allow──▶ code   ──Deny──▶ access_denied
+//!        │ not needed                           (prompt=none: consent_required)
+//! code ──▶ redirect_uri?code&state&iss, or an auto-submitting form (form_post)
 //! ```
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use oauth::{AuthorizationParams, ClientId, SessionDecision};
+use oauth::AuthorizationResponse;
+use oauth::authorize::consent::describe_scope;
+use serde::Deserialize;
 
-use crate::flows;
+use crate::flows::authorize::{self as flow, Step};
+use crate::http::csrf;
 use crate::http::error::Failure;
+use crate::pages;
+use crate::routes::signin::{back_to_sign_in, render, safe_continue};
 use crate::state::AppState;
 
 pub const PATH: &str = "/authorize";
+pub const CONSENT_PATH: &str = "/authorize/consent";
 
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Failure> {
     let raw = req.query_string().to_owned();
@@ -31,74 +39,69 @@ pub async fn post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    let raw = String::from_utf8(body.to_vec()).map_err(|_| malformed())?;
+    let raw = String::from_utf8(body.to_vec()).map_err(|_| flow::malformed())?;
     authorize(&req, &state, &raw).await
 }
 
 async fn authorize(req: &HttpRequest, state: &AppState, raw: &str) -> Result<HttpResponse, Failure> {
-    // A repeated parameter fails here too (RFC 6749 §3.1): we cannot tell which client is meant.
-    let params: AuthorizationParams = serde_urlencoded::from_str(raw).map_err(|_| malformed())?;
-    let client = match params.client_id.clone() {
-        Some(id) => state.db(move |s| oauth::ClientStore::find_client(s, &ClientId::from_stored(id))).await?,
-        None => None,
-    };
-    let redirect_uri = oauth::authorize::resolve_redirect(&params, client.as_ref()).map_err(|e| {
-        Failure::page(StatusCode::BAD_REQUEST, "This sign-in link is not valid", e.to_string())
-    })?;
-    let Some(client) = client else {
-        return Err(malformed());
-    };
-    let issuer = &state.settings.issuer;
-    let request = match oauth::authorize::validate(&params, &client, redirect_uri.clone()) {
-        Ok(request) => request,
-        Err(error) => {
-            let to = oauth::authorize::error_redirect(&redirect_uri, &error, params.state.as_deref(), issuer);
-            return Ok(found(&to));
-        }
-    };
     let now = AppState::now();
-    let session = flows::session::current(req, state, now).await?;
-    match request.decide(session.as_ref().map(|s| s.auth_time), now) {
-        SessionDecision::UseSession => {
-            let Some(session) = session else {
-                return Err(malformed());
-            };
-            let to = flows::code::issue(state, &request, &session, now).await?;
-            Ok(found(&to))
-        }
-        SessionDecision::ShowSignIn => Ok(found(&sign_in_url(raw, request.login_hint.as_deref()))),
-        SessionDecision::Fail(error) => Ok(found(&oauth::authorize::error_redirect(
-            &redirect_uri,
-            &error,
-            request.state.as_deref(),
-            issuer,
-        ))),
-    }
+    let step = match flow::load(state, raw, now).await? {
+        Ok(loaded) => flow::step(req, state, loaded, now).await?,
+        Err(response) => Step::Respond(response),
+    };
+    respond(req, state, step)
 }
 
-/// The hosted sign-in page, carrying this request back to `/authorize` once the citizen has
-/// signed in. `prompt=login` and `max_age` are dropped from the return trip: the sign-in just
-/// made honours both, and judging them again would loop (`max_age=0` once the clock ticks).
-/// The ID token still carries `auth_time` (OIDC Core §3.1.2.1, max_age).
-fn sign_in_url(raw: &str, login_hint: Option<&str>) -> String {
-    let mut back = url::form_urlencoded::Serializer::new(String::new());
-    for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
-        if key == "prompt" {
-            let rest: Vec<&str> = value.split(' ').filter(|p| !p.is_empty() && *p != "login").collect();
-            if !rest.is_empty() {
-                back.append_pair("prompt", &rest.join(" "));
-            }
-        } else if key != "max_age" {
-            back.append_pair(&key, &value);
+/// The consent page's form: "Allow" or "Deny".
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(rename = "continue", default)]
+    continue_to: String,
+    #[serde(default)]
+    decision: String,
+}
+
+pub async fn consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConsentForm>,
+) -> Result<HttpResponse, Failure> {
+    let continue_to = safe_continue(Some(&form.continue_to));
+    csrf::forms::check(&req, &state, &form.csrf, back_to_sign_in(continue_to))?;
+    if !continue_to.starts_with("/authorize?") {
+        return Err(flow::malformed());
+    }
+    let allow = match form.decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => return Err(flow::malformed()),
+    };
+    let step = flow::answer(&req, &state, continue_to, allow, AppState::now()).await?;
+    respond(&req, &state, step)
+}
+
+fn respond(req: &HttpRequest, state: &AppState, step: Step) -> Result<HttpResponse, Failure> {
+    match step {
+        Step::Respond(AuthorizationResponse::Redirect(to)) | Step::SignIn(to) => Ok(found(&to)),
+        Step::Respond(AuthorizationResponse::FormPost { action, fields }) => {
+            pages::form_post(&action, &fields)
+        }
+        Step::Consent { continue_to, client_name, third_party, scopes } => {
+            let (token, builder) = csrf::forms::page(req, state);
+            let scopes: Vec<&str> = scopes.iter().map(|s| describe_scope(s)).collect();
+            let page = pages::Consent {
+                csrf: &token,
+                continue_to: &continue_to,
+                client_name: &client_name,
+                third_party,
+                scopes: &scopes,
+                action: CONSENT_PATH,
+            };
+            render(builder, &page)
         }
     }
-    let continue_to = format!("{PATH}?{}", back.finish());
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query.append_pair("continue", &continue_to);
-    if let Some(hint) = login_hint {
-        query.append_pair("login_hint", hint);
-    }
-    format!("/signin?{}", query.finish())
 }
 
 fn found(location: &str) -> HttpResponse {
@@ -106,33 +109,4 @@ fn found(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
-}
-
-fn malformed() -> Failure {
-    Failure::page(
-        StatusCode::BAD_REQUEST,
-        "This sign-in link is not valid",
-        "The portal sent an incomplete or malformed sign-in request. Go back to the portal and try again.",
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sign_in_url_drops_prompt_login_and_keeps_the_rest() {
-        let url = sign_in_url("client_id=c&prompt=login&max_age=0&state=a%20b", Some("ole@x.org"));
-        let query = url.strip_prefix("/signin?").unwrap();
-        let pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        assert_eq!(pairs[0], ("continue".into(), "/authorize?client_id=c&state=a+b".into()));
-        assert_eq!(pairs[1], ("login_hint".into(), "ole@x.org".into()));
-    }
-
-    #[test]
-    fn sign_in_url_keeps_other_prompt_values() {
-        let url = sign_in_url("prompt=login+consent", None);
-        assert!(url.contains("prompt%3Dconsent"), "{url}");
-    }
 }

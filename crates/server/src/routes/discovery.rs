@@ -21,10 +21,14 @@ pub fn document(settings: &Settings) -> String {
         "userinfo_endpoint": format!("{base}/userinfo"),
         "revocation_endpoint": format!("{base}/revoke"),
         "introspection_endpoint": format!("{base}/introspect"),
+        // RFC 9126 §5: PAR is offered to every client; clients registered with --require-par
+        // must use it, which is per client, so the global flag is false.
+        "pushed_authorization_request_endpoint": format!("{base}/par"),
+        "require_pushed_authorization_requests": false,
         "jwks_uri": format!("{base}{JWKS_PATH}"),
         "scopes_supported": oauth::SUPPORTED_SCOPES,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -34,9 +38,11 @@ pub fn document(settings: &Settings) -> String {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": oauth::SUPPORTED_CLAIMS,
-        "prompt_values_supported": ["none", "login"],
-        "claims_parameter_supported": false,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claims_parameter_supported": true,
         "request_parameter_supported": false,
+        // About request objects by reference (OIDC Core §6.2); PAR's request_uri is separate
+        // (RFC 9126 §4) and advertised by its endpoint above.
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         // RP-Initiated Logout 1.0 §2.1 and Back-Channel Logout 1.0 §2.1: every logout token

@@ -11,6 +11,7 @@ mod health;
 mod introspect;
 mod logout;
 mod metrics;
+mod par;
 mod profile;
 mod reset;
 mod revoke;
@@ -49,6 +50,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/gatehouse.css", web::get().to(discovery::stylesheet))
         .route(authorize::PATH, web::get().to(authorize::get))
         .route(authorize::PATH, web::post().to(authorize::post))
+        .service(
+            web::resource(authorize::CONSENT_PATH)
+                .app_data(signin::form_config())
+                .route(web::post().to(authorize::consent)),
+        )
+        // RFC 9126: for servers (confidential clients); it takes no cookies.
+        .service(
+            web::resource(par::PATH)
+                .app_data(web::PayloadConfig::new(16 * 1024))
+                .route(web::post().to(par::post)),
+        )
         .service(cross_origin(
             web::resource(token::PATH).app_data(token::form_config()).route(web::post().to(token::post)),
         ))

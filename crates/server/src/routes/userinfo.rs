@@ -1,10 +1,11 @@
 //! The UserInfo endpoint (OIDC Core §5.3), GET and POST, with a bearer access token
-//! (RFC 6750 §2.1 header, or §2.2 form body on POST). Claims follow the granted scopes.
+//! (RFC 6750 §2.1 header, or §2.2 form body on POST). Claims follow the granted scopes, and
+//! the `userinfo` member of the grant's claims request (OIDC Core §5.5).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use identity::{AccountId, AccountStore, RegistrationStore, RevocationStore};
-use oauth::{BearerError, ClientId, ClientStore, OAuthError, Profile, Scopes};
+use oauth::{BearerError, ClaimsRequest, ClientId, ClientStore, GrantStore, OAuthError, Profile, Scopes};
 use serde::Deserialize;
 
 use crate::http::error::Failure;
@@ -89,14 +90,17 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
     }
     let id = AccountId::from_stored(claims.sub.clone());
     let client_id = ClientId::from_stored(claims.client_id.clone());
-    let (account, revoked_at, attributes) = state
+    let grant_id = oauth::GrantId::from_stored(claims.gid.clone());
+    let (account, revoked_at, attributes, requested, client_scopes) = state
         .db(move |s| {
             let account = s.find_account(&id).map_err(std::io::Error::other)?;
             let revoked_at = s.tokens_revoked_at(&id).map_err(std::io::Error::other)?;
             // Imported attributes only for a client registered to receive them (--claim).
-            let wanted = ClientStore::find_client(s, &client_id)
-                .map_err(std::io::Error::other)?
-                .map(|c| c.extra_claims);
+            let client = ClientStore::find_client(s, &client_id).map_err(std::io::Error::other)?;
+            let client_scopes = client.as_ref().map(|c| c.scopes.clone()).unwrap_or_default();
+            let wanted = client.map(|c| c.extra_claims);
+            // OIDC Core §5.5: the claims request the grant was made with.
+            let requested = GrantStore::grant_claims(s, &grant_id).map_err(std::io::Error::other)?;
             let attributes = match wanted {
                 Some(wanted) if !wanted.is_empty() => {
                     let mut all = s.account_attributes(&id).map_err(std::io::Error::other)?;
@@ -105,7 +109,7 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
                 }
                 _ => Default::default(),
             };
-            Ok::<_, std::io::Error>((account, revoked_at, attributes))
+            Ok::<_, std::io::Error>((account, revoked_at, attributes, requested, client_scopes))
         })
         .await?;
     let account = account
@@ -125,6 +129,12 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
         updated_at: account.updated_at,
     };
     let mut claims = oauth::userinfo_claims(&scopes, &profile);
+    if let Some(requested) = requested.map(|json| ClaimsRequest::from_stored(&json)) {
+        let extra = oauth::claims_request::released(&requested.userinfo, &client_scopes, &profile);
+        for (name, value) in extra {
+            claims.entry(name).or_insert(value);
+        }
+    }
     for (name, value) in attributes {
         claims.entry(name).or_insert(serde_json::Value::String(value));
     }

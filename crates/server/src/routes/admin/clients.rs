@@ -30,6 +30,8 @@ pub struct ClientFields {
     refresh_token_idle_ttl: Option<i64>,
     refresh_token_absolute_ttl: Option<i64>,
     backchannel_logout_uri: Option<String>,
+    third_party: Option<bool>,
+    require_par: Option<bool>,
 }
 
 impl ClientFields {
@@ -52,6 +54,8 @@ impl ClientFields {
             refresh_token_idle_ttl: self.refresh_token_idle_ttl.or(base.refresh_token_idle_ttl),
             refresh_token_absolute_ttl: self.refresh_token_absolute_ttl.or(base.refresh_token_absolute_ttl),
             backchannel_logout_uri: self.backchannel_logout_uri.or(base.backchannel_logout_uri),
+            third_party: self.third_party.unwrap_or(base.third_party),
+            require_par: self.require_par.unwrap_or(base.require_par),
         }
     }
 }
@@ -71,6 +75,8 @@ fn registration_of(c: &Client) -> ClientRegistration {
         refresh_token_idle_ttl: c.refresh_token_idle_ttl,
         refresh_token_absolute_ttl: c.refresh_token_absolute_ttl,
         backchannel_logout_uri: c.backchannel_logout_uri.clone(),
+        third_party: !c.first_party,
+        require_par: c.require_pushed_authorization_requests,
     }
 }
 
