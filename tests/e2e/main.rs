@@ -14,6 +14,7 @@ mod cli;
 mod code_flow;
 mod errors;
 mod federation;
+mod federation_apple_facebook;
 mod keys;
 mod logout;
 mod more_flows;
@@ -25,6 +26,7 @@ mod signup;
 mod support;
 mod token_accounts;
 mod tokens;
+mod upstream_fakes;
 
 /// Generates one test per backend for each suite function `async fn name(gh: &Gatehouse)`.
 #[macro_export]

@@ -26,7 +26,10 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use crate::issuer::IssuerRule;
-use crate::{Callback, ExternalIdentity, FederationError, FederationSettings, ProviderConfig, SettingsError};
+use crate::{
+    Callback, ExternalIdentity, FederationError, FederationSettings, ProviderConfig, ProviderKind,
+    SettingsError, apple, facebook,
+};
 
 /// How long a discovery document and its keys are used before they are fetched again.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
@@ -92,6 +95,8 @@ pub struct Federation {
     callback_base: Arc<str>,
     http: reqwest::Client,
     cache: Arc<Mutex<HashMap<String, Arc<Discovered>>>>,
+    /// Apple's client secret, signed by gatehouse and cached.
+    apple_secret: Option<Arc<apple::ClientSecret>>,
 }
 
 impl Federation {
@@ -107,11 +112,21 @@ impl Federation {
             .connect_timeout(timeout)
             .build()
             .map_err(|e| SettingsError { key: "federation".into(), message: e.to_string() })?;
+        let apple_secret = providers
+            .iter()
+            .find_map(|p| match &p.kind {
+                // The client secret's `aud` is Apple's issuer ("Generate and validate tokens").
+                ProviderKind::Apple(key) => Some(apple::ClientSecret::new(key, &p.client_id, &p.issuer)),
+                _ => None,
+            })
+            .transpose()?
+            .map(Arc::new);
         Ok(Self {
             providers: Arc::new(providers),
             callback_base: format!("{issuer_base}/federation").into(),
             http,
             cache: Arc::default(),
+            apple_secret,
         })
     }
 
@@ -123,6 +138,11 @@ impl Federation {
     /// The provider named `name`, if enabled.
     pub fn provider(&self, name: &str) -> Option<ProviderInfo> {
         self.config(name).ok().map(|p| ProviderInfo { name: p.name.clone(), label: p.label.clone() })
+    }
+
+    /// Whether the provider answers with a cross-site POST (`response_mode=form_post`): Apple.
+    pub fn uses_form_post(&self, name: &str) -> bool {
+        self.config(name).is_ok_and(|p| matches!(p.kind, ProviderKind::Apple(_)))
     }
 
     /// The redirect URI to register with the provider.
@@ -145,6 +165,10 @@ impl Federation {
         secrets: &FlowSecrets,
     ) -> Result<String, FederationError> {
         let config = self.config(provider)?;
+        if let ProviderKind::Facebook(endpoints) = &config.kind {
+            let redirect = self.callback_url(provider);
+            return facebook::authorization_url(endpoints, &config.client_id, &redirect, secrets);
+        }
         let discovered = self.discover(config, false).await?;
         let client = self.client(config, &discovered);
         let verifier = PkceCodeVerifier::new(secrets.pkce_verifier.clone());
@@ -159,6 +183,10 @@ impl Federation {
         for scope in config.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
+        if matches!(config.kind, ProviderKind::Apple(_)) {
+            // Apple: "If you requested any scopes, the value must be form_post."
+            request = request.add_extra_param("response_mode", "form_post");
+        }
         let (url, _, _) = request.url();
         Ok(url.to_string())
     }
@@ -172,6 +200,11 @@ impl Federation {
         secrets: &FlowSecrets,
     ) -> Result<ExternalIdentity, FederationError> {
         let config = self.config(provider)?;
+        if let ProviderKind::Facebook(endpoints) = &config.kind {
+            let redirect = self.callback_url(provider);
+            let app = (config.client_id.as_str(), config.client_secret.as_str());
+            return facebook::finish(&self.http, endpoints, app, &redirect, callback, secrets).await;
+        }
         let code = callback.code()?;
         let discovered = self.discover(config, false).await?;
         // RFC 9207 §2.4: an `iss` in the response must be the issuer the request went to (a
@@ -183,7 +216,15 @@ impl Federation {
                 "callback iss {iss} is not {expected} (RFC 9207)"
             )));
         }
-        let client = self.client(config, &discovered);
+        let mut client = self.client(config, &discovered);
+        if let Some(signer) =
+            self.apple_secret.as_ref().filter(|_| matches!(config.kind, ProviderKind::Apple(_)))
+        {
+            // Apple authenticates the client with a JWT in the request body (client_secret_post).
+            client = client
+                .set_client_secret(ClientSecret::new(signer.at(unix_now())?))
+                .set_auth_type(openidconnect::AuthType::RequestBody);
+        }
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| FederationError::Upstream(format!("token endpoint: {e}")))?
@@ -230,6 +271,9 @@ impl Federation {
             given_name: localized(claims.given_name()),
             family_name: localized(claims.family_name()),
         };
+        if let (ProviderKind::Apple(_), Some(user)) = (&config.kind, callback.user.as_deref()) {
+            apple::add_posted_name(user, &mut identity);
+        }
         if identity.email.is_none() && discovered.metadata.userinfo_endpoint().is_some() {
             self.add_userinfo(
                 &client,
@@ -343,6 +387,10 @@ impl Federation {
             .map_err(|e| FederationError::Unreachable(format!("{}: {e}", metadata.jwks_uri().as_str())))?;
         Ok(Discovered { metadata: metadata.set_jwks(jwks), issuer, fetched: Instant::now() })
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A claim in the default language (OIDC Core §5.2: the one without a language tag).

@@ -23,7 +23,7 @@ impl ExternalIdentity {
     }
 }
 
-/// The query string of a callback (RFC 6749 §4.1.2 and §4.1.2.1).
+/// The query string of a callback (RFC 6749 §4.1.2 and §4.1.2.1), or Apple's form post.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct Callback {
     pub code: Option<String>,
@@ -32,6 +32,8 @@ pub struct Callback {
     pub error_description: Option<String>,
     /// RFC 9207: the issuer that sent the response, when the provider says.
     pub iss: Option<String>,
+    /// Apple's `user` form field (JSON with the name), on the first authorization only.
+    pub user: Option<String>,
 }
 
 impl Callback {
@@ -39,7 +41,10 @@ impl Callback {
     pub fn code(&self) -> Result<&str, crate::FederationError> {
         use crate::FederationError;
         match (&self.error, &self.code) {
-            (Some(e), _) if e == "access_denied" => Err(FederationError::Cancelled),
+            // Apple says `user_cancelled_authorize` ("Handle the response", error codes).
+            (Some(e), _) if e == "access_denied" || e == "user_cancelled_authorize" => {
+                Err(FederationError::Cancelled)
+            }
             (Some(e), _) => Err(FederationError::Upstream(format!(
                 "{e}: {}",
                 self.error_description.as_deref().unwrap_or("")

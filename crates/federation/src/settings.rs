@@ -8,6 +8,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::apple::{AppleKey, AppleSettings};
+use crate::facebook::{FacebookEndpoints, FacebookSettings};
+
 /// Google's issuer (https://developers.google.com/identity/openid-connect/openid-connect#discovery).
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 /// Microsoft identity platform, any tenant and personal accounts. Its discovery document names
@@ -24,8 +27,12 @@ const RESERVED: &[&str] = &["google", "microsoft", "apple", "facebook", "email"]
 pub struct FederationSettings {
     /// "Sign in with Google".
     pub google: ProviderSettings,
+    /// "Sign in with Apple".
+    pub apple: AppleSettings,
     /// "Sign in with Microsoft".
     pub microsoft: ProviderSettings,
+    /// "Sign in with Facebook".
+    pub facebook: FacebookSettings,
     /// Generic OpenID Connect providers by name: `[federation.oidc.<name>]`.
     pub oidc: BTreeMap<String, GenericProviderSettings>,
     /// Seconds any request to an upstream may take (discovery, keys, token, userinfo).
@@ -69,7 +76,9 @@ impl Default for FederationSettings {
         };
         Self {
             google: builtin(GOOGLE_ISSUER),
+            apple: AppleSettings::default(),
             microsoft: builtin(MICROSOFT_ISSUER),
+            facebook: FacebookSettings::default(),
             oidc: BTreeMap::new(),
             http_timeout_secs: 10,
             flow_ttl_secs: 600,
@@ -88,6 +97,18 @@ pub struct ProviderConfig {
     pub client_id: String,
     pub client_secret: String,
     pub scopes: Vec<String>,
+    pub kind: ProviderKind,
+}
+
+/// How a provider is spoken to.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// OpenID Connect with discovery (Google, Microsoft, generic providers).
+    Oidc,
+    /// OpenID Connect with Apple's differences: a signed client secret, `form_post`.
+    Apple(AppleKey),
+    /// OAuth 2.0 and the Graph API.
+    Facebook(FacebookEndpoints),
 }
 
 impl fmt::Debug for ProviderConfig {
@@ -121,6 +142,23 @@ impl fmt::Debug for GenericProviderSettings {
     }
 }
 
+/// A string setting that an environment variable may carry as digits only (Facebook App IDs
+/// are numbers, and `GATEHOUSE_…=1234` is read as one).
+pub(crate) fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        S(String),
+        U(u64),
+        I(i64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::S(s) => s,
+        Raw::U(n) => n.to_string(),
+        Raw::I(n) => n.to_string(),
+    })
+}
+
 /// A setting that stops start-up: the dotted key and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("setting {key}: {message}")]
@@ -130,7 +168,8 @@ pub struct SettingsError {
 }
 
 impl FederationSettings {
-    /// The enabled providers, in button order: Google, Microsoft, then generic ones by name.
+    /// The enabled providers, in the guide's button order: Google, Apple, Microsoft, Facebook,
+    /// then generic ones by name.
     /// Fails with the key to fix when an enabled provider is incomplete.
     pub fn providers(&self) -> Result<Vec<ProviderConfig>, SettingsError> {
         let err = |key: String, message: &str| SettingsError { key, message: message.into() };
@@ -141,13 +180,29 @@ impl FederationSettings {
             return Err(err("federation.flow_ttl_secs".into(), "must be a positive number of seconds"));
         }
         let mut out = Vec::new();
-        for (name, label, p) in
-            [("google", "Google", &self.google), ("microsoft", "Microsoft", &self.microsoft)]
-        {
-            if p.client_id.trim().is_empty() {
-                continue;
-            }
-            out.push(checked(format!("federation.{name}"), name, label, &p.issuer, p, &p.scopes)?);
+        let builtin = |name: &str, label: &str, p: &ProviderSettings| {
+            checked(format!("federation.{name}"), name, label, &p.issuer, p, &p.scopes)
+        };
+        if !self.google.client_id.trim().is_empty() {
+            out.push(builtin("google", "Google", &self.google)?);
+        }
+        if !self.apple.client_id.trim().is_empty() {
+            out.push(self.apple_config()?);
+        }
+        if !self.microsoft.client_id.trim().is_empty() {
+            out.push(builtin("microsoft", "Microsoft", &self.microsoft)?);
+        }
+        let fb = &self.facebook;
+        if !fb.client_id.trim().is_empty() {
+            out.push(ProviderConfig {
+                name: "facebook".into(),
+                label: "Facebook".into(),
+                issuer: fb.graph_url.trim().trim_end_matches('/').into(),
+                client_id: fb.client_id.trim().into(),
+                client_secret: fb.client_secret.trim().into(),
+                scopes: vec!["email".into(), "public_profile".into()],
+                kind: ProviderKind::Facebook(fb.endpoints()?),
+            });
         }
         for (name, g) in &self.oidc {
             let key = format!("federation.oidc.{name}");
@@ -181,6 +236,42 @@ impl FederationSettings {
     }
 }
 
+impl FederationSettings {
+    /// Apple as an OpenID Connect provider with its key; `openid` is added to its scopes.
+    fn apple_config(&self) -> Result<ProviderConfig, SettingsError> {
+        let a = &self.apple;
+        let key = a.key()?;
+        let scopes = format!(
+            "openid {}",
+            a.scopes.split_whitespace().filter(|s| *s != "openid").collect::<Vec<_>>().join(" ")
+        );
+        let as_builtin = ProviderSettings {
+            client_id: a.client_id.clone(),
+            client_secret: String::new(),
+            issuer: a.issuer.clone(),
+            scopes: scopes.clone(),
+        };
+        let mut config =
+            checked("federation.apple".into(), "apple", "Apple", &a.issuer, &as_builtin, &scopes)?;
+        config.kind = ProviderKind::Apple(key);
+        Ok(config)
+    }
+}
+
+/// `value` as an https URL (http only on a loopback host, for tests).
+pub(crate) fn web_url(key: &str, value: &str) -> Result<String, SettingsError> {
+    let url = url::Url::parse(value)
+        .map_err(|_| SettingsError { key: key.into(), message: format!("\"{value}\" is not a URL") })?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+        return Err(SettingsError {
+            key: key.into(),
+            message: "must use https (http only on a loopback host)".into(),
+        });
+    }
+    Ok(value.into())
+}
+
 fn checked(
     key: String,
     name: &str,
@@ -190,18 +281,8 @@ fn checked(
     scopes: &str,
 ) -> Result<ProviderConfig, SettingsError> {
     let issuer = issuer.trim().trim_end_matches('/');
-    let url = url::Url::parse(issuer).map_err(|_| SettingsError {
-        key: format!("{key}.issuer"),
-        message: format!("\"{issuer}\" is not a URL"),
-    })?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     // OIDC Core §3.1.3.7 compares the issuer exactly; discovery over plain http only on loopback.
-    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
-        return Err(SettingsError {
-            key: format!("{key}.issuer"),
-            message: "must use https (http only on a loopback host)".into(),
-        });
-    }
+    web_url(&format!("{key}.issuer"), issuer)?;
     let scopes: Vec<String> = scopes.split_whitespace().map(str::to_owned).collect();
     // OIDC Core §3.1.2.1: "OpenID Connect requests MUST contain the openid scope value."
     if !scopes.iter().any(|s| s == "openid") {
@@ -214,6 +295,7 @@ fn checked(
         client_id: p.client_id.trim().into(),
         client_secret: p.client_secret.clone(),
         scopes,
+        kind: ProviderKind::Oidc,
     })
 }
 

@@ -194,8 +194,27 @@ fn bad_federation_settings_are_named() {
         ("GATEHOUSE_ACCOUNTS__METHOD_BINDING", "anything", "accounts.method_binding"),
         ("GATEHOUSE_FEDERATION__HTTP_TIMEOUT_SECS", "0", "federation.http_timeout_secs"),
         ("GATEHOUSE_FEDERATION__OIDC__CITY__CLIENT_ID", "c", "federation.oidc.city.label"),
+        ("GATEHOUSE_FEDERATION__APPLE__CLIENT_ID", "gov.atlanta.id", "federation.apple.team_id"),
+        ("GATEHOUSE_FEDERATION__FACEBOOK__CLIENT_ID", "1234", "federation.facebook.client_secret"),
     ] {
         let text = Settings::load(None, env(&[(key, value)])).unwrap_err().to_string();
         assert!(text.starts_with(&format!("setting {named}")), "{key}={value}: {text}");
     }
+}
+
+#[test]
+fn facebook_comes_from_the_environment_between_microsoft_and_generic_providers() {
+    let s = Settings::load(
+        None,
+        env(&[
+            ("GATEHOUSE_FEDERATION__FACEBOOK__CLIENT_ID", "1234"),
+            ("GATEHOUSE_FEDERATION__FACEBOOK__CLIENT_SECRET", "app-secret"),
+            ("GATEHOUSE_FEDERATION__FACEBOOK__GRAPH_URL", "http://127.0.0.1:9999/v19.0"),
+            ("GATEHOUSE_FEDERATION__MICROSOFT__CLIENT_ID", "m"),
+        ]),
+    )
+    .unwrap();
+    let names: Vec<_> = s.federation.providers().unwrap().into_iter().map(|p| p.label).collect();
+    assert_eq!(names, ["Microsoft", "Facebook"]);
+    assert!(!format!("{s:?}").contains("app-secret"));
 }

@@ -1,9 +1,11 @@
-//! "Sign in with Google" (and Microsoft, and generic OIDC providers), across domains:
+//! "Sign in with Google" (and Apple, Microsoft, Facebook and generic OIDC providers), across
+//! domains:
 //!
 //! ```text
 //!  start:    provider enabled? ─▶ secrets (state, nonce, PKCE verifier, binding cookie)
 //!            ─▶ authorization URL (discovery, may be unreachable) ─▶ pending flow row ─▶ redirect
-//!  callback: state ─▶ flow taken once (RFC 6749 §10.12) ─▶ same provider, same browser (cookie)
+//!  callback: state ─▶ flow taken once (RFC 6749 §10.12) ─▶ same provider, same browser (cookie),
+//!            answered as the provider answers (a GET, or Apple's form post)
 //!            ─▶ code or error (access_denied: cancelled) ─▶ code exchange + ID token validation
 //!            ─▶ identity::resolve (first-method binding) ─▶ session (amr "fed", idp)
 //! ```
@@ -86,17 +88,20 @@ pub async fn start(
         expires_at: now + ttl,
     };
     state.db(move |s| s.create_upstream_flow(&flow)).await?;
+    let form_post = state.federation.uses_form_post(provider);
     let binding =
-        cookies::build(cookies::FEDERATION, binding.expose().to_owned(), state.secure_cookies(), Some(ttl));
+        cookies::federation_binding(binding.expose().to_owned(), state.secure_cookies(), ttl, form_post);
     Ok(Ok(Started { location, binding }))
 }
 
 /// Finishes a sign-in: the session cookie, the account and where to go next, or why not.
+/// `posted`: the answer came as a form post, which only a `form_post` provider (Apple) sends.
 pub async fn callback(
     req: &HttpRequest,
     state: &AppState,
     provider: &str,
     params: &Callback,
+    posted: bool,
 ) -> Result<Outcome<(Cookie<'static>, Account)>, Failure> {
     let now = AppState::now();
     let Some(raw_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
@@ -117,7 +122,7 @@ pub async fn callback(
     // RFC 6749 §10.12: the state must come back to the browser that started the flow.
     let same_browser =
         cookies::value(req, cookies::FEDERATION).is_some_and(|b| TokenHash::of(&b) == flow.binding_hash);
-    if flow.provider != provider || !same_browser {
+    if flow.provider != provider || !same_browser || posted != state.federation.uses_form_post(provider) {
         return stop(FederationError::BadState.into());
     }
     let secrets = FlowSecrets {

@@ -1,8 +1,8 @@
 //! `GET /federation/{provider}/start` ("Sign in with Google") and
-//! `GET /federation/{provider}/callback` (where the provider sends the browser back). The flow
+//! `GET /federation/{provider}/callback` (where the provider sends the browser back; Apple
+//! POSTs there instead). The flow
 //! is in `flows::federation`; every way it stops is a page with "Back to sign in", logged.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use federation::{Callback, FederationError};
@@ -54,13 +54,48 @@ pub async fn start(
     }
 }
 
+/// A malformed form post (Apple's answer) is a page too.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default().error_handler(|e, _| {
+        tracing::warn!(error = %e, "malformed upstream sign-in form post");
+        Failure::page(
+            StatusCode::BAD_REQUEST,
+            "We could not sign you in",
+            "The answer was incomplete. Please start again.",
+        )
+        .with_back("/signin".into())
+        .into()
+    })
+}
+
 pub async fn callback(
     req: HttpRequest,
     state: web::Data<AppState>,
     provider: web::Path<String>,
     query: web::Query<Callback>,
 ) -> Result<HttpResponse, Failure> {
-    let outcome = flow::callback(&req, &state, &provider, &query).await?;
+    finish(&req, &state, &provider, &query, false).await
+}
+
+/// `POST /federation/{provider}/callback`: Apple's `response_mode=form_post` answer, a
+/// cross-site POST of `code`, `state` and, the first time only, `user`.
+pub async fn callback_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    form: web::Form<Callback>,
+) -> Result<HttpResponse, Failure> {
+    finish(&req, &state, &provider, &form, true).await
+}
+
+async fn finish(
+    req: &HttpRequest,
+    state: &AppState,
+    provider: &str,
+    params: &Callback,
+    posted: bool,
+) -> Result<HttpResponse, Failure> {
+    let outcome = flow::callback(req, state, provider, params, posted).await?;
     let continue_to = safe_continue(Some(&outcome.continue_to));
     let mut response = match outcome.result {
         Ok((session, account)) => {
@@ -73,12 +108,10 @@ pub async fn callback(
                 builder.insert_header((header::LOCATION, continue_to)).finish()
             }
         }
-        Err(stop) => stopped(&state, &provider, stop, continue_to)?,
+        Err(stop) => stopped(state, provider, stop, continue_to)?,
     };
     // The binding cookie has done its work either way.
-    let mut spent = Cookie::build(cookies::FEDERATION, "").path("/").http_only(true).finish();
-    spent.make_removal();
-    response.add_cookie(&spent).map_err(Failure::internal)?;
+    response.add_cookie(&cookies::federation_removal()).map_err(Failure::internal)?;
     Ok(response)
 }
 
@@ -103,7 +136,7 @@ fn stopped(
         }
         Stopped::Refused(refusal) => {
             tracing::info!(provider, refusal = ?refusal, "upstream sign-in refused by the binding rule");
-            refused(state, &label, refusal)
+            refused(state, provider, &label, refusal)
         }
     };
     let page =
@@ -113,6 +146,7 @@ fn stopped(
 
 fn refused(
     state: &AppState,
+    provider: &str,
     label: &str,
     refusal: &Refusal,
 ) -> (StatusCode, String, String, Option<ProviderButton>) {
@@ -122,6 +156,13 @@ fn refused(
             let message = format!("You signed in with {label}, but {message}");
             (StatusCode::FORBIDDEN, title, message, button)
         }
+        // Facebook returns no email when the person declined the permission or has none.
+        Refusal::NoVerifiedEmail if provider == "facebook" => (
+            StatusCode::FORBIDDEN,
+            "We could not sign you in".into(),
+            "Facebook did not share an email address with us, so we cannot tell who you are. Sign in with Facebook again and allow access to your email address, or sign in another way.".into(),
+            None,
+        ),
         Refusal::NoVerifiedEmail => (
             StatusCode::FORBIDDEN,
             "We could not sign you in".into(),

@@ -92,8 +92,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/federation")
                 .app_data(federation::query_config())
+                .app_data(federation::form_config())
                 .route("/{provider}/start", web::get().to(federation::start))
-                .route("/{provider}/callback", web::get().to(federation::callback)),
+                .route("/{provider}/callback", web::get().to(federation::callback))
+                .route("/{provider}/callback", web::post().to(federation::callback_post)),
         )
         .service(
             web::scope("/password")
