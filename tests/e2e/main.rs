@@ -18,6 +18,7 @@ mod federation_apple_facebook;
 mod keys;
 mod logout;
 mod more_flows;
+mod multinode;
 mod ops;
 mod profile;
 mod self_service;
