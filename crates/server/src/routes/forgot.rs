@@ -3,7 +3,7 @@
 //! me an email"); then "Email sent!" whether or not the address has an account.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use identity::Throttle;
 use serde::Deserialize;
 
@@ -59,26 +59,41 @@ pub async fn submit(
     form: web::Form<EmailForm>,
 ) -> Result<HttpResponse, Failure> {
     let back = back_to_sign_in(form.continue_to());
-    csrf::forms::check(&req, &state, &form.csrf, back.clone())?;
+    let again = |builder: HttpResponseBuilder, error: Option<&str>| {
+        let page = pages::Forgot {
+            csrf: &form.csrf,
+            continue_to: form.continue_to(),
+            email: form.email.trim(),
+            error,
+            back: &back,
+        };
+        render(builder, &page)
+    };
+    send_link(&req, &state, &form, Mailing::PasswordReset, "resetting your password", again).await
+}
+
+/// The "email me a link" form ("Forgot password?", "Unlock account?"): a blank address shows the
+/// form again; an address asked for a moment ago shows it with the wait; otherwise "Email sent!",
+/// whether or not the address has an account. `again` renders the form with an error.
+pub(crate) async fn send_link(
+    req: &HttpRequest,
+    state: &AppState,
+    form: &EmailForm,
+    what: Mailing,
+    purpose: &str,
+    again: impl Fn(HttpResponseBuilder, Option<&str>) -> Result<HttpResponse, Failure>,
+) -> Result<HttpResponse, Failure> {
+    let back = back_to_sign_in(form.continue_to());
+    csrf::forms::check(req, state, &form.csrf, back.clone())?;
     let email = form.email.trim();
-    let error = match email.is_empty() {
-        true => BLANK.to_owned(),
-        false => match flows::mail::request(&state, email, Mailing::PasswordReset).await? {
-            Throttle::Allowed => {
-                let page = pages::EmailSent { email, purpose: "resetting your password", back: &back };
-                return render(HttpResponse::Ok(), &page);
-            }
-            Throttle::Limited { retry_after } => flows::mail::too_soon(retry_after),
-        },
-    };
-    let status =
-        if email.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::TOO_MANY_REQUESTS };
-    let page = pages::Forgot {
-        csrf: &form.csrf,
-        continue_to: form.continue_to(),
-        email,
-        error: Some(&error),
-        back: &back,
-    };
-    render(HttpResponse::build(status), &page)
+    if email.is_empty() {
+        return again(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY), Some(BLANK));
+    }
+    match flows::mail::request(state, email, what).await? {
+        Throttle::Allowed => render(HttpResponse::Ok(), &pages::EmailSent { email, purpose, back: &back }),
+        Throttle::Limited { retry_after } => {
+            let wait = flows::mail::too_soon(retry_after);
+            again(HttpResponse::build(StatusCode::TOO_MANY_REQUESTS), Some(&wait))
+        }
+    }
 }

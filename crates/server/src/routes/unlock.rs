@@ -2,8 +2,7 @@
 //! scanner that fetches links unlocks nothing) → unlocked, then sign in.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use identity::Throttle;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 
 use crate::flows;
 use crate::flows::mail::Mailing;
@@ -11,8 +10,8 @@ use crate::http::csrf;
 use crate::http::error::Failure;
 use crate::pages;
 use crate::routes::TokenForm;
-use crate::routes::forgot::EmailForm;
-use crate::routes::signin::{BLANK, ContinueQuery, back_to_sign_in, render};
+use crate::routes::forgot::{EmailForm, send_link};
+use crate::routes::signin::{ContinueQuery, back_to_sign_in, render};
 use crate::state::AppState;
 
 pub async fn page(
@@ -38,28 +37,17 @@ pub async fn submit(
     form: web::Form<EmailForm>,
 ) -> Result<HttpResponse, Failure> {
     let back = back_to_sign_in(form.continue_to());
-    csrf::forms::check(&req, &state, form.csrf(), back.clone())?;
-    let email = form.email().trim();
-    let error = match email.is_empty() {
-        true => BLANK.to_owned(),
-        false => match flows::mail::request(&state, email, Mailing::Unlock).await? {
-            Throttle::Allowed => {
-                let page = pages::EmailSent { email, purpose: "unlocking your account", back: &back };
-                return render(HttpResponse::Ok(), &page);
-            }
-            Throttle::Limited { retry_after } => flows::mail::too_soon(retry_after),
-        },
+    let again = |builder: HttpResponseBuilder, error: Option<&str>| {
+        let page = pages::Unlock {
+            csrf: form.csrf(),
+            continue_to: form.continue_to(),
+            email: form.email().trim(),
+            error,
+            back: &back,
+        };
+        render(builder, &page)
     };
-    let status =
-        if email.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::TOO_MANY_REQUESTS };
-    let page = pages::Unlock {
-        csrf: form.csrf(),
-        continue_to: form.continue_to(),
-        email,
-        error: Some(&error),
-        back: &back,
-    };
-    render(HttpResponse::build(status), &page)
+    send_link(&req, &state, &form, Mailing::Unlock, "unlocking your account", again).await
 }
 
 pub async fn confirm_page(

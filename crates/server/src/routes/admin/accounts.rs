@@ -73,9 +73,12 @@ pub async fn read(
     Ok(ok(StatusCode::OK, &view(&state, AccountId::from_stored(id.into_inner())).await?))
 }
 
-async fn exists(state: &AppState, id: &AccountId) -> Result<(), Failure> {
-    let id = id.clone();
-    state.db(move |s| s.find_account(&id)).await?.map(drop).ok_or_else(no_such_account)
+/// The id in the path, once the account is known to exist (404 otherwise).
+async fn existing(state: &AppState, path: web::Path<String>) -> Result<AccountId, Failure> {
+    let id = AccountId::from_stored(path.into_inner());
+    let probe = id.clone();
+    state.db(move |s| s.find_account(&probe)).await?.ok_or_else(no_such_account)?;
+    Ok(id)
 }
 
 pub async fn lock(
@@ -83,8 +86,7 @@ pub async fn lock(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Failure> {
-    let id = AccountId::from_stored(id.into_inner());
-    exists(&state, &id).await?;
+    let id = existing(&state, id).await?;
     let (target, now) = (id.clone(), AppState::now());
     state
         .db(move |s| {
@@ -101,8 +103,7 @@ pub async fn unlock(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Failure> {
-    let id = AccountId::from_stored(id.into_inner());
-    exists(&state, &id).await?;
+    let id = existing(&state, id).await?;
     let target = id.clone();
     state.db(move |s| s.set_operator_lock(&target, false)).await?;
     op.audit(&state, AuditKind::AdminAccountUnlocked, Some(&id), json!({})).await?;
@@ -114,8 +115,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Failure> {
-    let id = AccountId::from_stored(id.into_inner());
-    exists(&state, &id).await?;
+    let id = existing(&state, id).await?;
     op.audit(&state, AuditKind::AdminAccountDeleted, Some(&id), json!({})).await?;
     let target = id.clone();
     state.db(move |s| s.delete_account(&target)).await?;
@@ -127,8 +127,7 @@ pub async fn sessions(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Failure> {
-    let id = AccountId::from_stored(id.into_inner());
-    exists(&state, &id).await?;
+    let id = existing(&state, id).await?;
     let now = AppState::now();
     let sessions = state.db(move |s| s.sessions_of(&id, now)).await?;
     let out: Vec<_> = sessions
