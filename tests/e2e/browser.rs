@@ -232,6 +232,7 @@ async fn citizen_resets_a_forgotten_password_as_the_guide_says() {
     expect_heading(c, "Your password has been reset").await;
 
     to_method(c, &url, email, "Password").await;
+    expect_heading(c, "Verify with your password").await;
     field(c, "Password").await.send_keys("Fresh-Start-2026").await.unwrap();
     button(c, "Verify").await.click().await.unwrap();
     let landed = wait_for_portal(c, &redirect_uri).await;
