@@ -24,6 +24,9 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Delete expired and spent rows now (every node also does so on a schedule, see
+    /// [maintenance] in config/gatehouse.toml), then exit.
+    Purge,
     /// Register, list and delete clients (portals).
     #[command(subcommand)]
     Client(ClientCommand),
@@ -155,6 +158,7 @@ fn main() -> ExitCode {
             Err(e) => Err(CommandError::from(e)),
         },
         Command::Migrate => commands::migrate(&settings),
+        Command::Purge => commands::purge(&settings),
         Command::Client(ClientCommand::Create {
             name,
             redirect_uris,

@@ -251,10 +251,61 @@ async fn sign_ins_and_revocations_are_in_the_audit_trail(backend: Backend) {
     assert_eq!(succeeded[0]["detail"]["amr"], json!(["pwd"]));
     let (_, revoked) = admin.call(Method::GET, "/audit?kind=token.revoked", None).await;
     assert_eq!(revoked[0]["detail"], json!({ "client_id": client.id }));
+
+    // Filtered by client: the code exchange that issued the tokens, then the revocation.
+    let (_, of_client) = admin.call(Method::GET, &format!("/audit?client_id={}", client.id), None).await;
+    let kinds: Vec<&str> =
+        of_client.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["token.revoked", "token.issued"], "{of_client}");
+    assert_eq!(of_client[1]["account_id"], json!(id));
+    assert_eq!(of_client[1]["client_id"], json!(client.id));
+    assert_eq!(of_client[1]["detail"], json!({ "grant_type": "authorization_code" }));
+    let (_, none) = admin.call(Method::GET, "/audit?client_id=another-portal", None).await;
+    assert_eq!(none, json!([]));
+}
+
+async fn a_lockout_is_audited_once_and_voids_the_accounts_tokens(backend: Backend) {
+    let admin = Admin::start(backend).await;
+    let email = "locked.out@example.org";
+    let id = support::create_user(&admin.gh, email);
+    let client = support::create_client(&admin.gh, &[]);
+    let issued = crate::keys::tokens(&admin.gh, &admin.gh, &client, email).await;
+    let access = issued["access_token"].as_str().unwrap();
+
+    // Twelve wrong passwords at once against a threshold of ten: one of them locks.
+    let http = reqwest::Client::new();
+    let wrong = json!({ "email": email, "password": "Not-The-One-1" });
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        attempts.spawn(http.post(admin.gh.url("/api/v1/signin/password")).json(&wrong).send());
+    }
+    for resp in attempts.join_all().await {
+        assert!(resp.unwrap().status().is_client_error());
+    }
+    let (_, locks) =
+        admin.call(Method::GET, &format!("/audit?account_id={id}&kind=account.locked"), None).await;
+    assert_eq!(locks.as_array().unwrap().len(), 1, "{locks}");
+    assert!(locks[0]["detail"]["until"].as_i64().unwrap() > 0);
+
+    // Userinfo and introspection agree: a locked account's token does not stand.
+    let resp = http.get(admin.gh.url("/userinfo")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let seen: Value = http
+        .post(admin.gh.url("/introspect"))
+        .basic_auth(&client.id, client.secret.as_deref())
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen, json!({ "active": false }));
 }
 
 crate::per_backend!(
     sign_ins_and_revocations_are_in_the_audit_trail,
+    a_lockout_is_audited_once_and_voids_the_accounts_tokens,
     the_admin_api_needs_its_token_and_is_off_without_one,
     clients_are_created_updated_rotated_and_deleted,
     accounts_are_locked_unlocked_and_their_sessions_ended,

@@ -17,6 +17,7 @@ mod federation;
 mod federation_apple_facebook;
 mod keys;
 mod logout;
+mod maintenance;
 mod more_flows;
 mod multinode;
 mod ops;

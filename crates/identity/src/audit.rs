@@ -20,8 +20,15 @@ pub enum AuditKind {
     SignInSucceeded,
     /// A sign-in of an existing account failed (`detail`: method and reason).
     SignInFailed,
-    /// A client revoked a token (`detail`: client and token type).
+    /// A client revoked a token.
     TokenRevoked,
+    /// Tokens were issued to a client for an account: an authorization code redeemed or a
+    /// refresh token used (`detail`: the grant type). Machine tokens (`client_credentials`)
+    /// are not recorded here: issuing a JWT writes nothing (DESIGN.md); they are counted in
+    /// the metrics and logged.
+    TokenIssued,
+    /// Failed sign-ins reached the lockout threshold (`detail`: until when).
+    AccountLocked,
     /// Operator actions through the admin API; their `detail` names the target.
     AdminAccountLocked,
     AdminAccountUnlocked,
@@ -44,6 +51,8 @@ impl AuditKind {
             AuditKind::SignInSucceeded => "sign_in.succeeded",
             AuditKind::SignInFailed => "sign_in.failed",
             AuditKind::TokenRevoked => "token.revoked",
+            AuditKind::TokenIssued => "token.issued",
+            AuditKind::AccountLocked => "account.locked",
             AuditKind::AdminAccountLocked => "admin.account_locked",
             AuditKind::AdminAccountUnlocked => "admin.account_unlocked",
             AuditKind::AdminAccountDeleted => "admin.account_deleted",
@@ -66,6 +75,8 @@ pub struct NewAuditEvent {
     /// Unix seconds.
     pub at: i64,
     pub account_id: Option<AccountId>,
+    /// The client the event concerns, if any.
+    pub client_id: Option<String>,
     pub kind: AuditKind,
     /// The client's address as the server saw it (or as a proxy reported it).
     pub ip: Option<String>,
@@ -85,6 +96,7 @@ impl NewAuditEvent {
             id: uuid::Uuid::new_v4().to_string(),
             at,
             account_id: Some(account.clone()),
+            client_id: None,
             kind,
             ip,
             detail,
@@ -108,7 +120,8 @@ impl NewAuditEvent {
     }
 
     /// An operator acted through the admin API: on `account` if any, with `detail` naming the
-    /// target (a client id, a session id, key ids) — never a secret.
+    /// target (a client id, a session id, key ids) — never a secret. An event whose detail names
+    /// a `client_id` is filed under that client too.
     pub fn admin(
         kind: AuditKind,
         account: Option<&AccountId>,
@@ -120,6 +133,7 @@ impl NewAuditEvent {
             id: uuid::Uuid::new_v4().to_string(),
             at,
             account_id: account.cloned(),
+            client_id: detail.get("client_id").and_then(|c| c.as_str()).map(str::to_owned),
             kind,
             ip,
             detail,
@@ -161,10 +175,35 @@ impl NewAuditEvent {
             id: uuid::Uuid::new_v4().to_string(),
             at,
             account_id: None,
+            client_id: Some(client_id.to_owned()),
             kind: AuditKind::TokenRevoked,
             ip,
             detail: json!({ "client_id": client_id }),
         }
+    }
+
+    /// `client_id` received tokens for `account` by `grant_type` (`authorization_code` or
+    /// `refresh_token`).
+    pub fn token_issued(
+        account: &AccountId,
+        client_id: &str,
+        grant_type: &str,
+        ip: Option<String>,
+        at: i64,
+    ) -> Self {
+        Self::new(AuditKind::TokenIssued, account, ip, at, json!({ "grant_type": grant_type }))
+            .for_client(client_id)
+    }
+
+    /// The failure just recorded locked the account until `until` (unix seconds).
+    pub fn account_locked(account: &AccountId, until: i64, ip: Option<String>, at: i64) -> Self {
+        Self::new(AuditKind::AccountLocked, account, ip, at, json!({ "until": until }))
+    }
+
+    /// The same event, naming the client it concerns.
+    pub fn for_client(mut self, client_id: &str) -> Self {
+        self.client_id = Some(client_id.to_owned());
+        self
     }
 
     /// The citizen deleted their account.
@@ -179,6 +218,7 @@ pub struct AuditEvent {
     pub id: String,
     pub at: i64,
     pub account_id: Option<AccountId>,
+    pub client_id: Option<String>,
     /// The stored name; a newer version may have written one this version has no variant for.
     pub kind: String,
     pub ip: Option<String>,
@@ -217,6 +257,26 @@ mod tests {
         assert_eq!(event.detail, json!({ "fields": ["name", "phone_number"] }));
         assert_eq!(event.at, 1_700_000_000);
         assert_eq!(event.id.len(), 36);
+    }
+
+    #[test]
+    fn client_events_are_filed_under_their_client() {
+        let id = AccountId::from_stored("acc-1".into());
+        let issued = NewAuditEvent::token_issued(&id, "portal-311", "refresh_token", None, 5);
+        assert_eq!((issued.kind.as_str(), issued.client_id.as_deref()), ("token.issued", Some("portal-311")));
+        assert_eq!(issued.detail, json!({ "grant_type": "refresh_token" }));
+        let revoked = NewAuditEvent::token_revoked("atlcore", None, 5);
+        assert_eq!(revoked.client_id.as_deref(), Some("atlcore"));
+        let admin = NewAuditEvent::admin(
+            AuditKind::AdminClientDeleted,
+            None,
+            None,
+            5,
+            json!({ "client_id": "atlcore" }),
+        );
+        assert_eq!(admin.client_id.as_deref(), Some("atlcore"));
+        let keys = NewAuditEvent::admin(AuditKind::AdminKeysRotated, None, None, 5, json!({ "rotated": 1 }));
+        assert_eq!(keys.client_id, None);
     }
 
     #[test]

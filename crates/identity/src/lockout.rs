@@ -117,6 +117,22 @@ pub fn locked_message(until: i64, now: i64) -> String {
     )
 }
 
+/// A failure as counted: the state after it, and whether this very failure locked the account
+/// (exactly one of N racing failures does; the audit trail records the lock once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordedFailure {
+    pub state: LockoutState,
+    pub newly_locked: bool,
+}
+
+impl RecordedFailure {
+    /// From the states before and after one failure at `now`.
+    pub fn between(before: &LockoutState, after: LockoutState, now: i64) -> Self {
+        let newly_locked = before.is_locked(now).is_none() && after.is_locked(now).is_some();
+        RecordedFailure { state: after, newly_locked }
+    }
+}
+
 /// Where lockout state lives. Implemented by the `store` crate; DESIGN.md keeps it in the
 /// database so every node sees the same lock.
 pub trait LockoutStore {
@@ -127,12 +143,22 @@ pub trait LockoutStore {
     /// lock (`SELECT … FOR UPDATE` on PostgreSQL, a write transaction (`BEGIN IMMEDIATE`) on
     /// SQLite) or as one conditional `UPDATE … RETURNING` computing the same rule; never a plain
     /// read followed by a separate write.
+    fn record_failure(
+        &self,
+        account: &AccountId,
+        policy: &LockoutPolicy,
+        now: i64,
+    ) -> Result<RecordedFailure, StoreError>;
+
+    /// [`record_failure`](Self::record_failure), for callers that need only the state.
     fn record_failed_sign_in(
         &self,
         account: &AccountId,
         policy: &LockoutPolicy,
         now: i64,
-    ) -> Result<LockoutState, StoreError>;
+    ) -> Result<LockoutState, StoreError> {
+        self.record_failure(account, policy, now).map(|r| r.state)
+    }
 
     /// The account's state as stored, [`LockoutState::default`] when there is none. The store may
     /// drop a state whose lock and window are over at `now`; callers still ask

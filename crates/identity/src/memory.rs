@@ -9,7 +9,8 @@ use tokens::TokenHash;
 
 use crate::{
     AccountId, Consume, LockoutPolicy, LockoutState, LockoutStore, NewOneTimeCode, OneTimeCode,
-    OneTimeCodeStore, PasswordHistoryStore, Purpose, StoreError, judge_link, judge_typed_code,
+    OneTimeCodeStore, PasswordHistoryStore, Purpose, RecordedFailure, StoreError, judge_link,
+    judge_typed_code,
 };
 
 #[derive(Default)]
@@ -58,16 +59,17 @@ impl PasswordHistoryStore for MemoryStore {
 }
 
 impl LockoutStore for MemoryStore {
-    fn record_failed_sign_in(
+    fn record_failure(
         &self,
         account: &AccountId,
         policy: &LockoutPolicy,
         now: i64,
-    ) -> Result<LockoutState, StoreError> {
+    ) -> Result<RecordedFailure, StoreError> {
         let mut t = self.tables();
         let state = t.lockouts.entry(account.clone()).or_default();
+        let before = *state;
         *state = state.after_failure(policy, now);
-        Ok(*state)
+        Ok(RecordedFailure::between(&before, *state, now))
     }
 
     fn lockout_state(&self, account: &AccountId, _now: i64) -> Result<LockoutState, StoreError> {

@@ -123,6 +123,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let state = build_state(settings).await?;
     actix_web::rt::spawn(crate::flows::outbox::run(state.clone()));
     actix_web::rt::spawn(crate::flows::backchannel::run(state.clone()));
+    actix_web::rt::spawn(crate::flows::purge::run(state.clone()));
     actix_web::rt::spawn(crate::keys::run(state.store.clone(), state.keys.clone(), state.settings.clone()));
     let server = HttpServer::new({
         let state = state.clone();

@@ -13,6 +13,7 @@ use crate::schema::{accounts, audit_events, sessions};
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
     pub account_id: Option<String>,
+    pub client_id: Option<String>,
     /// An exact kind, e.g. `account.deleted`, or a prefix ending in `.` (`admin.`).
     pub kind: Option<String>,
     /// Events with `at >= since`.
@@ -73,6 +74,9 @@ impl Store {
             let mut query = audit_events::table.into_boxed();
             if let Some(account) = &filter.account_id {
                 query = query.filter(audit_events::account_id.eq(account.clone()));
+            }
+            if let Some(client) = &filter.client_id {
+                query = query.filter(audit_events::client_id.eq(client.clone()));
             }
             match filter.kind.as_deref() {
                 Some(prefix) if prefix.ends_with('.') => {

@@ -17,6 +17,7 @@ pub(crate) struct AuditRow {
     kind: String,
     ip: Option<String>,
     detail: String,
+    client_id: Option<String>,
 }
 
 impl TryFrom<AuditRow> for AuditEvent {
@@ -27,6 +28,7 @@ impl TryFrom<AuditRow> for AuditEvent {
             id: r.id,
             at: r.at,
             account_id: r.account_id.map(AccountId::from_stored),
+            client_id: r.client_id,
             kind: r.kind,
             ip: r.ip,
             detail: serde_json::from_str(&r.detail)
@@ -50,6 +52,7 @@ impl From<&NewAuditEvent> for AuditRow {
             kind: event.kind.as_str().to_owned(),
             ip: event.ip.clone(),
             detail: event.detail.to_string(),
+            client_id: event.client_id.clone(),
         }
     }
 }

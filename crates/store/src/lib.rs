@@ -29,6 +29,7 @@ mod logout;
 mod one_time_codes;
 mod outbox;
 mod profiles;
+mod purge;
 mod refresh_tokens;
 mod registrations;
 mod schema;
@@ -47,6 +48,7 @@ pub use admin::AuditFilter;
 use conn::{Backend, DbConnection, Manager, SqlitePragmas, Target};
 pub use error::StoreError;
 pub use logout::EndedSession;
+pub use purge::{Purged, Retention};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");

@@ -16,8 +16,8 @@ use crate::error::StoreError;
 use crate::schema::{backchannel_logouts, clients, session_clients, sessions};
 
 const PENDING: &str = "pending";
-const DELIVERED: &str = "delivered";
-const FAILED: &str = "failed";
+pub(crate) const DELIVERED: &str = "delivered";
+pub(crate) const FAILED: &str = "failed";
 
 /// The clock, for `ProfileStore::delete_account`, whose trait passes no `now`: it dates the
 /// logouts it queues (due at once).

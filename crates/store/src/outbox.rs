@@ -15,8 +15,8 @@ use crate::one_time_codes::replace_code_in;
 use crate::schema::outbox;
 
 const PENDING: &str = "pending";
-const SENT: &str = "sent";
-const FAILED: &str = "failed";
+pub(crate) const SENT: &str = "sent";
+pub(crate) const FAILED: &str = "failed";
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = outbox)]

@@ -195,6 +195,7 @@ diesel::table! {
         kind -> Text,
         ip -> Nullable<Text>,
         detail -> Text,
+        client_id -> Nullable<Text>,
     }
 }
 
@@ -302,5 +303,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     federated_identities,
     session_clients,
-    backchannel_logouts
+    backchannel_logouts,
+    grant_claims
 );

@@ -4,7 +4,7 @@
 use tokens::{ACCESS_TOKEN_TYP, AccessTokenClaims, KeySet};
 
 use crate::error::{ErrorCode, OAuthError};
-use crate::store::{GrantId, GrantStore, StoreError};
+use crate::store::{GrantId, GrantStore, StoreError, SubjectStore};
 
 /// Why a bearer token was refused.
 #[derive(Debug, thiserror::Error)]
@@ -27,9 +27,11 @@ impl BearerError {
 }
 
 /// Validates an access token presented to a resource of this issuer (userinfo): signature,
-/// `typ` at+jwt, `iss`, `exp` (RFC 9068 §4), `aud` is this issuer, and its grant not revoked.
+/// `typ` at+jwt, `iss`, `exp` (RFC 9068 §4), `aud` is this issuer, its grant not revoked, and
+/// its account still standing — the same rule introspection applies, so a resource server and
+/// userinfo never disagree about one token.
 pub fn validate_bearer(
-    store: &impl GrantStore,
+    store: &(impl GrantStore + SubjectStore),
     keys: &KeySet,
     issuer: &str,
     token: &str,
@@ -44,6 +46,13 @@ pub fn validate_bearer(
     }
     // RFC 6750 §3.1 invalid_token: "expired, revoked, …".
     if store.is_grant_revoked(&GrantId::from_stored(claims.gid.clone()))? {
+        return Err(BearerError::Invalid("token has been revoked".into()));
+    }
+    // A locked or deleted account, or one whose tokens were revoked after this one was issued
+    // (a password reset): the token no longer stands. A machine token (sub = client_id) has
+    // no account.
+    let machine = claims.sub == claims.client_id;
+    if !machine && !store.subject_standing(&claims.sub, now)?.allows(claims.iat) {
         return Err(BearerError::Invalid("token has been revoked".into()));
     }
     Ok(claims)

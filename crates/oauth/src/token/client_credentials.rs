@@ -50,6 +50,7 @@ pub(super) fn issue(
         id_token: None,
         refresh_token: None,
         scope,
+        subject: None,
     })
 }
 

@@ -73,6 +73,10 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// The account the tokens were issued for; `None` for a machine client's own tokens. Not
+    /// sent: the server files the issuance in the audit trail under it.
+    #[serde(skip)]
+    pub subject: Option<String>,
 }
 
 /// Why a token request failed: a protocol error for the client (RFC 6749 §5.2), or an

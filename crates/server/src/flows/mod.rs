@@ -11,5 +11,6 @@ pub mod mail;
 pub mod outbox;
 pub mod password;
 pub mod profile;
+pub mod purge;
 pub mod session;
 pub mod signup;

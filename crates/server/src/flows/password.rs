@@ -31,11 +31,16 @@ pub async fn sign_in(
     match &outcome {
         SignInOutcome::Invalid { account_id: Some(id) } => {
             let (id, policy) = (id.clone(), state.settings.accounts.lockout);
-            let event = NewAuditEvent::sign_in_failed(&id, "pwd", "wrong_password", ip, now);
+            let event = NewAuditEvent::sign_in_failed(&id, "pwd", "wrong_password", ip.clone(), now);
             let after = state
                 .db(move |s| {
                     s.record_event(&event)?;
-                    s.record_failed_sign_in(&id, &policy, now)
+                    let failure = s.record_failure(&id, &policy, now)?;
+                    // The one failure that turns the lock on says so, once however many race.
+                    if let Some(until) = failure.state.is_locked(now).filter(|_| failure.newly_locked) {
+                        s.record_event(&NewAuditEvent::account_locked(&id, until, ip, now))?;
+                    }
+                    Ok::<_, identity::StoreError>(failure.state)
                 })
                 .await?;
             // The failure that reaches the threshold already answers "locked".

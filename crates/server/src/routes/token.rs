@@ -37,9 +37,25 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
     let settings = state.token_settings.clone();
     let store = state.store.clone();
     let grant_type = params.grant_type.clone().unwrap_or_default();
-    let outcome = web::block(move || oauth::grant(&store, &keys, &settings, &client, &params, now))
-        .await
-        .map_err(Failure::internal)?;
+    let ip = crate::flows::session::client_ip(req);
+    let outcome = web::block(move || {
+        let response = oauth::grant(&store, &keys, &settings, &client, &params, now)?;
+        // Tokens for an account go in the audit trail, filed under the account and the client;
+        // a machine client's own tokens write nothing (DESIGN.md), they are counted and logged.
+        match &response.subject {
+            Some(subject) => {
+                let account = identity::AccountId::from_stored(subject.clone());
+                let grant = params.grant_type.as_deref().unwrap_or_default();
+                let event =
+                    identity::NewAuditEvent::token_issued(&account, client.id.as_str(), grant, ip, now);
+                identity::AuditStore::record_event(&store, &event).map_err(|e| oauth::StoreError(e.0))?;
+            }
+            None => tracing::info!(client_id = client.id.as_str(), "machine token issued"),
+        }
+        Ok::<_, TokenGrantError>(response)
+    })
+    .await
+    .map_err(Failure::internal)?;
     if outcome.is_ok() {
         // An unknown grant type never succeeds; the label set stays bounded (metrics.rs).
         crate::http::metrics::token_issued(&grant_type);

@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use identity::{AccountId, AccountStore, RegistrationStore, RevocationStore};
+use identity::{AccountId, AccountStore, RegistrationStore};
 use oauth::{BearerError, ClaimsRequest, ClientId, ClientStore, GrantStore, OAuthError, Profile, Scopes};
 use serde::Deserialize;
 
@@ -91,10 +91,9 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
     let id = AccountId::from_stored(claims.sub.clone());
     let client_id = ClientId::from_stored(claims.client_id.clone());
     let grant_id = oauth::GrantId::from_stored(claims.gid.clone());
-    let (account, revoked_at, attributes, requested, client_scopes) = state
+    let (account, attributes, requested, client_scopes) = state
         .db(move |s| {
             let account = s.find_account(&id).map_err(std::io::Error::other)?;
-            let revoked_at = s.tokens_revoked_at(&id).map_err(std::io::Error::other)?;
             // Imported attributes only for a client registered to receive them (--claim).
             let client = ClientStore::find_client(s, &client_id).map_err(std::io::Error::other)?;
             let client_scopes = client.as_ref().map(|c| c.scopes.clone()).unwrap_or_default();
@@ -109,15 +108,11 @@ async fn claims_for(state: &AppState, token: Option<String>) -> Result<HttpRespo
                 }
                 _ => Default::default(),
             };
-            Ok::<_, std::io::Error>((account, revoked_at, attributes, requested, client_scopes))
+            Ok::<_, std::io::Error>((account, attributes, requested, client_scopes))
         })
         .await?;
     let account = account
         .ok_or_else(|| Failure::Bearer(Some(OAuthError::invalid_token("the account no longer exists"))))?;
-    // A password reset revokes every token issued to the account up to that moment.
-    if revoked_at.is_some_and(|at| claims.iat <= at) {
-        return Err(Failure::Bearer(Some(OAuthError::invalid_token("the token has been revoked"))));
-    }
     let profile = Profile {
         sub: account.id.as_str().to_owned(),
         name: account.name,

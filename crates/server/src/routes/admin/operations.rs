@@ -66,6 +66,7 @@ pub async fn rotate_keys(
 #[derive(Deserialize)]
 pub struct AuditQuery {
     account_id: Option<String>,
+    client_id: Option<String>,
     kind: Option<String>,
     since: Option<i64>,
     until: Option<i64>,
@@ -81,6 +82,7 @@ pub async fn audit(
     let q = q.into_inner();
     let filter = AuditFilter {
         account_id: q.account_id,
+        client_id: q.client_id,
         kind: q.kind,
         since: q.since,
         until: q.until,
@@ -89,7 +91,7 @@ pub async fn audit(
     let events = state.db(move |s| s.audit_events(&filter)).await?;
     let out: Vec<_> = events
         .iter()
-        .map(|e| json!({ "id": e.id, "at": e.at, "account_id": e.account_id, "kind": e.kind, "ip": e.ip, "detail": e.detail }))
+        .map(|e| json!({ "id": e.id, "at": e.at, "account_id": e.account_id, "client_id": e.client_id, "kind": e.kind, "ip": e.ip, "detail": e.detail }))
         .collect();
     Ok(ok(StatusCode::OK, &out))
 }
