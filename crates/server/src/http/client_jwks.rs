@@ -17,7 +17,7 @@ use tokens::ClientJwks;
 pub const TTL: Duration = Duration::from_secs(300);
 /// How long one fetch may take.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-/// The least time between two fetches of one URL forced by an unknown `kid`.
+/// The least time between two fetches of one URL forced by unknown `kid`s.
 pub const REFETCH_GAP: Duration = Duration::from_secs(10);
 /// The largest JWKS document accepted.
 const MAX_BYTES: usize = 64 * 1024;
@@ -25,6 +25,8 @@ const MAX_BYTES: usize = 64 * 1024;
 struct Entry {
     jwks: Arc<ClientJwks>,
     fetched: Instant,
+    /// When an unknown `kid` last forced a fetch of this URL.
+    forced: Option<Instant>,
 }
 
 pub struct JwksCache {
@@ -58,16 +60,23 @@ impl JwksCache {
         if let Some(jwks) = self.cached(uri, |e| e.fetched.elapsed() < TTL) {
             return Ok(jwks);
         }
-        self.fetch(uri).await
+        self.fetch(uri, false).await
     }
 
-    /// The JWKS at `uri` fetched again because it lacks `kid`, unless it was fetched within
-    /// [`REFETCH_GAP`]; `None` when it was not refetched.
+    /// The JWKS at `uri` fetched again because it lacks `kid`, unless an unknown kid already
+    /// forced a fetch within [`REFETCH_GAP`]; `None` when it was not refetched.
     pub async fn refetch_for_kid(&self, uri: &str, kid: &str) -> Option<Result<Arc<ClientJwks>, FetchError>> {
-        if self.cached(uri, |e| e.jwks.has_kid(kid) || e.fetched.elapsed() < REFETCH_GAP).is_some() {
-            return None;
+        let recent = |e: &Entry| e.jwks.has_kid(kid) || e.forced.is_some_and(|t| t.elapsed() < REFETCH_GAP);
+        {
+            let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match entries.get_mut(uri) {
+                Some(e) if recent(e) => return None,
+                // Counted before fetching, so a failing URL is not fetched on every request.
+                Some(e) => e.forced = Some(Instant::now()),
+                None => {}
+            }
         }
-        Some(self.fetch(uri).await)
+        Some(self.fetch(uri, true).await)
     }
 
     fn cached(&self, uri: &str, usable: impl Fn(&Entry) -> bool) -> Option<Arc<ClientJwks>> {
@@ -75,7 +84,7 @@ impl JwksCache {
         entries.get(uri).filter(|e| usable(e)).map(|e| e.jwks.clone())
     }
 
-    async fn fetch(&self, uri: &str) -> Result<Arc<ClientJwks>, FetchError> {
+    async fn fetch(&self, uri: &str, forced: bool) -> Result<Arc<ClientJwks>, FetchError> {
         let http = |e: reqwest::Error| FetchError::Http(e.without_url().to_string());
         let mut response =
             self.http.get(uri).header("accept", "application/json").send().await.map_err(http)?;
@@ -92,7 +101,9 @@ impl JwksCache {
         let text = std::str::from_utf8(&body).map_err(|_| FetchError::Invalid("not UTF-8"))?;
         let jwks = Arc::new(ClientJwks::parse(text).map_err(FetchError::Invalid)?);
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.insert(uri.to_owned(), Entry { jwks: jwks.clone(), fetched: Instant::now() });
+        let now = Instant::now();
+        let forced = if forced { Some(now) } else { entries.get(uri).and_then(|e| e.forced) };
+        entries.insert(uri.to_owned(), Entry { jwks: jwks.clone(), fetched: now, forced });
         Ok(jwks)
     }
 }
