@@ -274,6 +274,26 @@ async fn code_flow_redeems_with_private_key_jwt(gh: &Gatehouse) {
     .await;
     assert_eq!(status, 200, "{body}");
     assert!(body["id_token"].is_string() && body["access_token"].is_string());
+
+    // Pushed authorization requests authenticate the same way; the PAR endpoint's own URL is
+    // an audience (RFC 9126 §2).
+    let (_, challenge) = testkit::pkce::pair();
+    let assertion = key.sign_jwt("JWT", &claims(&client.id, &gh.url("/par"))).unwrap();
+    let push = [
+        ("response_type", "code"),
+        ("client_id", client.id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion.as_str()),
+    ];
+    let (status, body) = post(gh, "/par", &push).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["request_uri"].is_string());
+    let (status, body) = post(gh, "/par", &push).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "replayed at /par: {body}");
 }
 
 async fn discovery_lists_the_jwt_methods(gh: &Gatehouse) {
