@@ -317,6 +317,76 @@ async fn discovery_lists_the_jwt_methods(gh: &Gatehouse) {
     assert!(!algs.contains(&json!("none")));
 }
 
+mod admin_api {
+    use super::*;
+
+    /// The admin API registers, rekeys and rotates JWT-authenticated clients.
+    async fn admin_api_registers_jwt_clients(backend: support::Backend) {
+        let out = std::process::Command::new(support::bin()).args(["admin", "token"]).output().unwrap();
+        let pair: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let gh = support::start_with(
+            backend,
+            &[("GATEHOUSE_ADMIN__TOKEN_SHA256", pair["token_sha256"].as_str().unwrap())],
+        )
+        .await;
+        let token = pair["token"].as_str().unwrap().to_owned();
+        let call = |method: reqwest::Method, path: String, body: Value| {
+            let request = reqwest::Client::new()
+                .request(method, gh.url(&format!("/admin/v1{path}")))
+                .bearer_auth(&token);
+            async move {
+                let resp = request.json(&body).send().await.unwrap();
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let first = SigningKey::generate(Algorithm::Es256, now()).unwrap();
+        let body = json!({
+            "name": "Permits API",
+            "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": serde_json::from_str::<Value>(&jwks_of(&[&first])).unwrap(),
+        });
+        let (status, created) = call(reqwest::Method::POST, "/clients".into(), body).await;
+        assert_eq!(status, 201, "{created}");
+        assert!(created["client_secret"].is_null());
+        let id = created["client_id"].as_str().unwrap().to_owned();
+        let assertion = first.sign_jwt("JWT", &claims(&id, &gh.url("/token"))).unwrap();
+        assert_eq!(client_credentials(&gh, &assertion).await.0, 200);
+
+        // New keys replace the old ones; the method cannot change; there is no secret to rotate.
+        let second = SigningKey::generate(Algorithm::Es256, now()).unwrap();
+        let rekey = json!({ "jwks": serde_json::from_str::<Value>(&jwks_of(&[&second])).unwrap() });
+        let (status, body) = call(reqwest::Method::PATCH, format!("/clients/{id}"), rekey).await;
+        assert_eq!(status, 200, "{body}");
+        let old = first.sign_jwt("JWT", &claims(&id, &gh.url("/token"))).unwrap();
+        assert_eq!(client_credentials(&gh, &old).await.0, 401);
+        let new = second.sign_jwt("JWT", &claims(&id, &gh.url("/token"))).unwrap();
+        assert_eq!(client_credentials(&gh, &new).await.0, 200);
+        let switch = json!({ "token_endpoint_auth_method": "client_secret_basic" });
+        assert_eq!(call(reqwest::Method::PATCH, format!("/clients/{id}"), switch).await.0, 422);
+        assert_eq!(call(reqwest::Method::POST, format!("/clients/{id}/secret"), Value::Null).await.0, 409);
+
+        // A client_secret_jwt client's rotated secret signs; the old one no longer does.
+        let body = json!({ "name": "Fees API", "grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_jwt" });
+        let (status, created) = call(reqwest::Method::POST, "/clients".into(), body).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["client_id"].as_str().unwrap().to_owned();
+        let old_secret = created["client_secret"].as_str().unwrap().to_owned();
+        let (status, rotated) =
+            call(reqwest::Method::POST, format!("/clients/{id}/secret"), Value::Null).await;
+        assert_eq!(status, 200, "{rotated}");
+        let new_secret = rotated["client_secret"].as_str().unwrap();
+        assert_eq!(
+            client_credentials(&gh, &hs256(&claims(&id, &gh.url("/token")), &old_secret)).await.0,
+            401
+        );
+        assert_eq!(client_credentials(&gh, &hs256(&claims(&id, &gh.url("/token")), new_secret)).await.0, 200);
+    }
+
+    crate::per_backend!(admin_api_registers_jwt_clients);
+}
+
 crate::on_both_backends!(
     private_key_jwt_by_value_gets_a_token_once,
     introspection_and_revocation_accept_assertions,
