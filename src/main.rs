@@ -19,6 +19,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process; boxing would only add noise")]
 enum Command {
     /// Run the provider.
     Serve,
@@ -99,6 +100,17 @@ enum ClientCommand {
         /// Accept only pushed authorization requests (RFC 9126, POST /par) from this client.
         #[arg(long = "require-par")]
         require_par: bool,
+        /// How the client authenticates at the token endpoint (OIDC Core §9):
+        /// client_secret_basic (default; client_secret_post works too), client_secret_jwt,
+        /// private_key_jwt (with --jwks or --jwks-uri), none (--public).
+        #[arg(long = "auth-method", value_name = "METHOD")]
+        auth_method: Option<String>,
+        /// private_key_jwt: a file holding the client's public keys as a JWKS document.
+        #[arg(long = "jwks", value_name = "FILE")]
+        jwks: Option<std::path::PathBuf>,
+        /// private_key_jwt: the URL where the client publishes its JWKS (https).
+        #[arg(long = "jwks-uri", value_name = "URL")]
+        jwks_uri: Option<String>,
     },
     List,
     Delete {
@@ -174,25 +186,34 @@ fn main() -> ExitCode {
             refresh_token_absolute_ttl,
             third_party,
             require_par,
-        }) => commands::client_create(
-            &settings,
-            ClientRegistration {
-                name,
-                redirect_uris,
-                post_logout_redirect_uris,
-                backchannel_logout_uri,
-                public,
-                grant_types,
-                scopes,
-                id_token_signed_response_alg,
-                extra_claims,
-                audiences,
-                refresh_token_idle_ttl,
-                refresh_token_absolute_ttl,
-                third_party,
-                require_par,
-            },
-        ),
+            auth_method,
+            jwks,
+            jwks_uri,
+        }) => match jwks.as_deref().map(commands::read_jwks).transpose() {
+            Err(e) => Err(e),
+            Ok(jwks) => commands::client_create(
+                &settings,
+                ClientRegistration {
+                    name,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    backchannel_logout_uri,
+                    public,
+                    grant_types,
+                    scopes,
+                    id_token_signed_response_alg,
+                    extra_claims,
+                    audiences,
+                    refresh_token_idle_ttl,
+                    refresh_token_absolute_ttl,
+                    third_party,
+                    require_par,
+                    token_endpoint_auth_method: auth_method,
+                    jwks,
+                    jwks_uri,
+                },
+            ),
+        },
         Command::Client(ClientCommand::List) => commands::client_list(&settings),
         Command::Client(ClientCommand::Delete { client_id }) => {
             commands::client_delete(&settings, &client_id)

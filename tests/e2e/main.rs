@@ -11,6 +11,7 @@ mod authorize_browser;
 mod authorize_more;
 mod browser;
 mod cli;
+mod client_assertion;
 mod code_flow;
 mod errors;
 mod federation;

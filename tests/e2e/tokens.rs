@@ -393,7 +393,12 @@ async fn discovery_advertises_refresh_revocation_and_introspection(gh: &Gatehous
     assert!(doc["revocation_endpoint_auth_methods_supported"].as_array().unwrap().contains(&"none".into()));
     assert_eq!(
         doc["introspection_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_jwt"
+        ])
     );
 }
 

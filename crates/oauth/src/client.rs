@@ -40,6 +40,12 @@ pub struct ClientRegistration {
     pub third_party: bool,
     /// RFC 9126 §6: authorization requests only through `/par`.
     pub require_par: bool,
+    /// OIDC Core §9; `None`: `none` for a public client, else `client_secret_basic`.
+    pub token_endpoint_auth_method: Option<String>,
+    /// `private_key_jwt` keys by value: a JWKS document (RFC 7591 §2 `jwks`).
+    pub jwks: Option<String>,
+    /// `private_key_jwt` keys by reference (RFC 7591 §2 `jwks_uri`).
+    pub jwks_uri: Option<String>,
 }
 
 /// Why a registration was refused. Each message is one line that names the bad value and says
@@ -76,10 +82,28 @@ pub enum RegistrationError {
     UnsupportedAlgorithm(String),
     #[error("invalid extra claim {0:?}: use lower-case letters, digits and _, not a standard claim name")]
     InvalidExtraClaim(String),
+    #[error(
+        "unknown token endpoint auth method {0:?}: use client_secret_basic, client_secret_post, \
+         private_key_jwt, client_secret_jwt or none"
+    )]
+    UnknownAuthMethod(String),
+    #[error("auth method {0:?} does not fit the client kind: none is for public clients (--public) only")]
+    PublicAuthMethod(String),
+    #[error(
+        "private_key_jwt needs the client's public keys: give exactly one of --jwks FILE or --jwks-uri URL"
+    )]
+    PrivateKeyJwtKeys,
+    #[error("--jwks and --jwks-uri are for private_key_jwt only: add --auth-method private_key_jwt")]
+    KeysWithoutPrivateKeyJwt,
+    #[error("invalid JWKS: {0}")]
+    InvalidJwks(String),
+    #[error("invalid jwks_uri {uri:?}: {fix}")]
+    InvalidJwksUri { uri: String, fix: &'static str },
 }
 
 /// Validates a registration and builds the client to store. A confidential client also gets
-/// its secret, to be shown once: only its hash is kept.
+/// its secret, to be shown once: only its hash is kept (a `client_secret_jwt` client's is also
+/// sealed, by the caller, with [`crate::seal_client_secret`]).
 pub fn register(
     reg: ClientRegistration,
     now: i64,
@@ -131,9 +155,15 @@ pub fn register(
         Some(s) => Algorithm::parse(s).ok_or_else(|| RegistrationError::UnsupportedAlgorithm(s.into()))?,
     };
     // RFC 6749 §2.3.1: a confidential client gets a password; a public one authenticates with
-    // `none` and relies on PKCE (RFC 7636).
-    let (secret, method) =
-        if reg.public { (None, "none") } else { (Some(OpaqueToken::generate()), "client_secret_basic") };
+    // `none` and relies on PKCE (RFC 7636); a `private_key_jwt` client proves itself with its
+    // own keys and gets none (OIDC Core §9).
+    let method = crate::client_keys::method(
+        reg.token_endpoint_auth_method.as_deref(),
+        reg.public,
+        reg.jwks,
+        reg.jwks_uri,
+    )?;
+    let secret = method.secret.then(OpaqueToken::generate);
     let client = Client {
         id: ClientId::generate(),
         name: name.to_owned(),
@@ -143,7 +173,8 @@ pub fn register(
         backchannel_logout_uri: reg.backchannel_logout_uri,
         grant_types,
         scopes,
-        token_endpoint_auth_method: method.to_owned(),
+        token_endpoint_auth_method: method.name.to_owned(),
+        keys: method.keys,
         id_token_signed_response_alg: alg.as_str().to_owned(),
         extra_claims: dedup(reg.extra_claims),
         created_at: now,

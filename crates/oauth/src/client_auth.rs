@@ -1,9 +1,12 @@
 //! Client authentication at the token endpoint (RFC 6749 §2.3, OpenID Connect Core §9):
-//! `client_secret_basic`, `client_secret_post` and `none` (public clients, with PKCE).
+//! `client_secret_basic`, `client_secret_post` and `none` (public clients, with PKCE); which
+//! method a request uses, including the JWT assertions of `private_key_jwt` and
+//! `client_secret_jwt` (RFC 7523 §2.2), whose checks are in [`crate::client_assertion`].
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
+use crate::client_assertion::ASSERTION_TYPE;
 use crate::error::OAuthError;
 use crate::store::Client;
 
@@ -16,6 +19,19 @@ pub enum PresentedCredentials {
     Post { client_id: String, secret: String },
     /// Only `client_id` in the body: a public client (RFC 6749 §2.1; OIDC Core §9 `none`).
     None { client_id: String },
+    /// `client_assertion` of type [`ASSERTION_TYPE`] (RFC 7523 §2.2): `private_key_jwt` or
+    /// `client_secret_jwt`. `client_id` is the body's, or else the assertion's unverified `sub`:
+    /// only a name to look the client up by until the assertion is verified.
+    Assertion { client_id: String, assertion: String },
+}
+
+/// The client authentication parameters of a request body.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BodyCredentials<'a> {
+    pub client_id: Option<&'a str>,
+    pub client_secret: Option<&'a str>,
+    pub client_assertion_type: Option<&'a str>,
+    pub client_assertion: Option<&'a str>,
 }
 
 impl PresentedCredentials {
@@ -55,11 +71,53 @@ impl PresentedCredentials {
         })
     }
 
+    /// Like [`from_parts`](Self::from_parts), with the assertion parameters too. RFC 6749 §2.3:
+    /// an assertion together with a Basic header or a client_secret is `invalid_request`; so is
+    /// half an assertion. An assertion of another type, or one that names no client, is
+    /// `invalid_client` (RFC 7521 §4.2.1).
+    pub fn from_request(
+        authorization: Option<&str>,
+        body: BodyCredentials<'_>,
+    ) -> Result<Option<Self>, OAuthError> {
+        let (kind, assertion) = (present(body.client_assertion_type), present(body.client_assertion));
+        if kind.is_none() && assertion.is_none() {
+            return Self::from_parts(authorization, body.client_id, body.client_secret);
+        }
+        if authorization.is_some() || present(body.client_secret).is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method: a client_assertion, Basic or client_secret, not two",
+            ));
+        }
+        let (Some(kind), Some(assertion)) = (kind, assertion) else {
+            return Err(OAuthError::invalid_request(
+                "client_assertion and client_assertion_type go together",
+            ));
+        };
+        if kind != ASSERTION_TYPE {
+            return Err(OAuthError::invalid_client(format!(
+                "client_assertion_type must be {ASSERTION_TYPE}"
+            )));
+        }
+        let sub = tokens::assertion::unverified_claims(assertion)
+            .and_then(|c| c.get("sub").and_then(|s| s.as_str()).map(str::to_owned));
+        let client_id = match (present(body.client_id), sub) {
+            // RFC 7521 §4.2: a client_id sent along must name the same client as the assertion.
+            (Some(id), Some(sub)) if id != sub => {
+                return Err(OAuthError::invalid_client("client_id does not match the assertion's sub"));
+            }
+            (Some(id), _) => id.to_owned(),
+            (None, Some(sub)) => sub,
+            (None, None) => return Err(OAuthError::invalid_client("the client_assertion names no client")),
+        };
+        Ok(Some(Self::Assertion { client_id, assertion: assertion.to_owned() }))
+    }
+
     pub fn client_id(&self) -> &str {
         match self {
-            Self::Basic { client_id, .. } | Self::Post { client_id, .. } | Self::None { client_id } => {
-                client_id
-            }
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::None { client_id }
+            | Self::Assertion { client_id, .. } => client_id,
         }
     }
 
@@ -75,9 +133,14 @@ impl std::fmt::Debug for PresentedCredentials {
             Self::Basic { .. } => "Basic",
             Self::Post { .. } => "Post",
             Self::None { .. } => "None",
+            Self::Assertion { .. } => "Assertion",
         };
         write!(f, "{method} {{ client_id: {:?}, .. }}", self.client_id())
     }
+}
+
+fn present(v: Option<&str>) -> Option<&str> {
+    v.filter(|s| !s.is_empty())
 }
 
 /// Parses an `Authorization: Basic …` value into (client_id, secret). RFC 6749 §2.3.1: both are
@@ -141,8 +204,9 @@ impl ClientAuthError {
     }
 }
 
-/// Checks the presented credentials against `client`, the store's answer for
-/// `presented.client_id()` (`None` if unknown).
+/// Checks the presented secret credentials against `client`, the store's answer for
+/// `presented.client_id()` (`None` if unknown). An assertion never passes here: it is checked
+/// with the client's keys by [`crate::client_assertion::verify`].
 pub fn authenticate<'a>(
     presented: &PresentedCredentials,
     client: Option<&'a Client>,
@@ -265,6 +329,69 @@ mod tests {
             Some(PresentedCredentials::None { client_id: "c".into() })
         );
         assert_eq!(PresentedCredentials::from_parts(None, None, Some("s")).unwrap(), None);
+    }
+
+    #[test]
+    fn from_request_reads_an_assertion_and_refuses_mixed_methods() {
+        let claims = STANDARD_NO_PAD.encode(r#"{"sub":"client-1"}"#).replace('+', "-").replace('/', "_");
+        let jwt = format!("e30.{claims}.sig");
+        let body = |id, secret, kind, assertion| BodyCredentials {
+            client_id: id,
+            client_secret: secret,
+            client_assertion_type: kind,
+            client_assertion: assertion,
+        };
+        let got =
+            PresentedCredentials::from_request(None, body(None, None, Some(ASSERTION_TYPE), Some(&jwt)));
+        assert_eq!(
+            got.unwrap(),
+            Some(PresentedCredentials::Assertion { client_id: "client-1".into(), assertion: jwt.clone() })
+        );
+        assert!(
+            !PresentedCredentials::from_request(
+                None,
+                body(Some("client-1"), None, Some(ASSERTION_TYPE), Some(&jwt))
+            )
+            .unwrap()
+            .unwrap()
+            .used_basic()
+        );
+        let code = |auth: Option<&str>, b| PresentedCredentials::from_request(auth, b).unwrap_err().code;
+        // RFC 6749 §2.3: one method per request.
+        let h = basic("client-1", "s3cret");
+        assert_eq!(
+            code(Some(&h), body(None, None, Some(ASSERTION_TYPE), Some(&jwt))),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            code(None, body(None, Some("s"), Some(ASSERTION_TYPE), Some(&jwt))),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(code(None, body(None, None, None, Some(&jwt))), ErrorCode::InvalidRequest);
+        assert_eq!(code(None, body(None, None, Some(ASSERTION_TYPE), None)), ErrorCode::InvalidRequest);
+        assert_eq!(code(None, body(None, None, Some("urn:x"), Some(&jwt))), ErrorCode::InvalidClient);
+        assert_eq!(
+            code(None, body(Some("other"), None, Some(ASSERTION_TYPE), Some(&jwt))),
+            ErrorCode::InvalidClient
+        );
+        assert_eq!(
+            code(None, body(None, None, Some(ASSERTION_TYPE), Some("garbage"))),
+            ErrorCode::InvalidClient
+        );
+        // Without assertion parameters it is from_parts.
+        assert_eq!(
+            PresentedCredentials::from_request(None, body(Some("c"), Some("s"), None, None)).unwrap(),
+            Some(PresentedCredentials::Post { client_id: "c".into(), secret: "s".into() })
+        );
+    }
+
+    #[test]
+    fn an_assertion_never_passes_the_secret_check() {
+        let a = PresentedCredentials::Assertion { client_id: "client-1".into(), assertion: "x.y.z".into() };
+        assert!(authenticate(&a, Some(&client())).is_err());
+        let jwt_client = Client { token_endpoint_auth_method: "client_secret_jwt".into(), ..client() };
+        let b = PresentedCredentials::Basic { client_id: "client-1".into(), secret: "s3cret".into() };
+        assert!(authenticate(&b, Some(&jwt_client)).is_err(), "a client_secret_jwt client may not use Basic");
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn introspect(
 ) -> Result<Introspection, TokenGrantError> {
     // RFC 7662 §2.1: the endpoint "MUST require some form of authorization"; a public client
     // has no credentials to present.
-    if client.secret_hash.is_none() {
+    if client.is_public() {
         return Err(OAuthError::invalid_client("introspection is for confidential clients").into());
     }
     let token = present(&params.token).ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -5,13 +5,13 @@
 //! It takes plain values (subject, `auth_time`, `amr`, `now`) and returns plain values; it never
 //! sees an HTTP request. It depends on `tokens` only. Storage is the [`ClientStore`],
 //! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`], [`SubjectStore`],
-//! [`BackChannelStore`], [`ConsentStore`] and [`PushedRequestStore`] traits, implemented by the
+//! [`BackChannelStore`], [`ConsentStore`], [`PushedRequestStore`] and [`AssertionReplayStore`] traits, implemented by the
 //! `store` crate.
 //!
 //! Modules, in the order a sign-in meets them: [`client`] (registration), [`authorize`]
 //! (the authorization request, pushed requests, the session decision, consent, the code, the
 //! response back), [`claims_request`] (the `claims` parameter),
-//! [`client_auth`] and [`token`] (the token endpoint: code, refresh and client credentials
+//! [`client_auth`] with [`client_assertion`] (RFC 7523 JWTs) and [`token`] (the token endpoint: code, refresh and client credentials
 //! grants), [`claims`] (userinfo), [`revoke`] and [`introspect`] (RFC 7009, RFC 7662), with
 //! [`scope`], [`pkce`] and [`error`] underneath; [`logout`] ends sessions at a relying party's
 //! request (RP-Initiated Logout) and tells the others (Back-Channel Logout).
@@ -20,7 +20,9 @@ pub mod authorize;
 pub mod claims;
 pub mod claims_request;
 pub mod client;
+pub mod client_assertion;
 pub mod client_auth;
+mod client_keys;
 pub mod error;
 pub mod introspect;
 pub mod logout;
@@ -43,7 +45,9 @@ pub use authorize::{
 pub use claims::{Profile, SUPPORTED_CLAIMS, SUPPORTED_SCOPES, userinfo_claims};
 pub use claims_request::ClaimsRequest;
 pub use client::{ClientRegistration, RegistrationError};
-pub use client_auth::{ClientAuthError, PresentedCredentials};
+pub use client_assertion::{AssertionError, AssertionKey, VerifiedAssertion};
+pub use client_auth::{BodyCredentials, ClientAuthError, PresentedCredentials};
+pub use client_keys::{open_client_secret, seal_client_secret};
 pub use error::{ErrorCode, OAuthError};
 pub use introspect::{Introspection, introspect};
 pub use logout::{BackChannelStore, LogoutError, LogoutParams, LogoutRequest, PendingLogout};
@@ -51,9 +55,9 @@ pub use lookup::TokenHintParams;
 pub use revoke::{Revocation, revoke};
 pub use scope::Scopes;
 pub use store::{
-    AuthorizationCode, Client, ClientId, ClientStore, CodeStore, ConsentStore, GrantId, GrantStore, NewCode,
-    NewRefreshToken, PushedRequest, PushedRequestStore, Redeem, RefreshToken, RefreshTokenStore, Rotation,
-    StoreError, SubjectStanding, SubjectStore,
+    AssertionReplayStore, AuthorizationCode, Client, ClientId, ClientKeys, ClientStore, CodeStore,
+    ConsentStore, GrantId, GrantStore, NewCode, NewRefreshToken, PushedRequest, PushedRequestStore, Redeem,
+    RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding, SubjectStore,
 };
 pub use token::{
     BearerError, TokenGrantError, TokenParams, TokenResponse, TokenSettings, TokenStore, grant,

@@ -18,6 +18,21 @@ pub struct TokenHintParams {
     pub token_type_hint: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// RFC 7523 §2.2 client authentication.
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+impl TokenHintParams {
+    /// The client authentication parameters of the body.
+    pub fn credentials(&self) -> crate::BodyCredentials<'_> {
+        crate::BodyCredentials {
+            client_id: self.client_id.as_deref(),
+            client_secret: self.client_secret.as_deref(),
+            client_assertion_type: self.client_assertion_type.as_deref(),
+            client_assertion: self.client_assertion.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -50,8 +50,11 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// The scopes this client may ask for.
     pub scopes: Vec<String>,
-    /// `client_secret_basic`, `client_secret_post` or `none` (OIDC Dynamic Registration §2).
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `client_secret_jwt` or
+    /// `none` (OIDC Dynamic Registration §2, OIDC Core §9).
     pub token_endpoint_auth_method: String,
+    /// What a client authenticating with a signed JWT (RFC 7523) is checked against.
+    pub keys: ClientKeys,
     /// `RS256` (the default, OIDC Core §3.1.3.7) or `ES256`.
     pub id_token_signed_response_alg: String,
     /// Imported account attributes released to this client as userinfo claims.
@@ -71,6 +74,25 @@ pub struct Client {
     /// RFC 9126 §6 `require_pushed_authorization_requests`: authorization requests must come
     /// through `/par`.
     pub require_pushed_authorization_requests: bool,
+}
+
+impl Client {
+    /// A public client (RFC 6749 §2.1): it authenticates with `none` and PKCE.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == "none"
+    }
+}
+
+/// The keys of a client that authenticates with a JWT assertion (OIDC Core §9).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientKeys {
+    /// `private_key_jwt` by value: the client's JWKS document (RFC 7591 §2 `jwks`).
+    pub jwks: Option<String>,
+    /// `private_key_jwt` by reference: where the client publishes its JWKS (`jwks_uri`).
+    pub jwks_uri: Option<String>,
+    /// `client_secret_jwt`: the client secret sealed under the master key (the hash alone cannot
+    /// key an HMAC; see docs/client-authentication.md). `None` for every other method.
+    pub sealed_secret: Option<Vec<u8>>,
 }
 
 /// The grant an authorization code starts: everything the tokens it issues carry. Revoking it
@@ -210,6 +232,20 @@ pub trait ClientStore {
     fn delete_client(&self, id: &ClientId) -> Result<bool, StoreError>;
     /// Replaces the stored client with the same id; `false` when there is none.
     fn update_client(&self, client: &Client) -> Result<bool, StoreError>;
+}
+
+/// The `jti`s of client assertions already used (RFC 7523 §3 item 7: single use).
+pub trait AssertionReplayStore {
+    /// Records that `client` used an assertion with `jti`, remembered until `expires_at`;
+    /// `false` when it was recorded before (a replay). A unique key decides between concurrent
+    /// requests, on any node: one winner. Records past their `expires_at` may be purged here.
+    fn record_assertion_jti(
+        &self,
+        client: &ClientId,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 pub trait CodeStore {

@@ -29,6 +29,7 @@ pub fn client() -> Client {
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: Vec::new(),
         created_at: 0,
@@ -46,6 +47,7 @@ pub fn public_client() -> Client {
         id: ClientId::from_stored("native-1".into()),
         secret_hash: None,
         token_endpoint_auth_method: "none".into(),
+        keys: Default::default(),
         ..client()
     }
 }

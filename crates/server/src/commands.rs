@@ -28,13 +28,23 @@ fn store_error(e: impl std::fmt::Display) -> CommandError {
 
 pub fn client_create(settings: &Settings, registration: ClientRegistration) -> Result<Value, CommandError> {
     // Validate before touching the database, so a typo changes nothing.
-    let (client, secret) = oauth::client::register(registration, AppState::now())
+    let (mut client, secret) = oauth::client::register(registration, AppState::now())
         .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    if let Some(secret) = &secret {
+        // client_secret_jwt: the secret is also kept sealed (docs/client-authentication.md).
+        oauth::seal_client_secret(&mut client, secret, &startup::master_key(settings)?);
+    }
     let store = startup::open_store(settings)?;
     store.insert_client(&client).map_err(store_error)?;
     let mut out = client_json(&client);
     out["client_secret"] = secret.map_or(Value::Null, |s| Value::String(s.expose().to_owned()));
     Ok(out)
+}
+
+/// The JWKS document a `--jwks FILE` names.
+pub fn read_jwks(path: &std::path::Path) -> Result<String, CommandError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CommandError::Invalid(format!("cannot read the JWKS file {}: {e}", path.display())))
 }
 
 pub fn client_list(settings: &Settings) -> Result<Value, CommandError> {
@@ -55,7 +65,7 @@ pub(crate) fn client_json(c: &oauth::Client) -> Value {
     json!({
         "client_id": c.id,
         "name": c.name,
-        "public": c.secret_hash.is_none(),
+        "public": c.is_public(),
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
         "backchannel_logout_uri": c.backchannel_logout_uri,
@@ -64,6 +74,9 @@ pub(crate) fn client_json(c: &oauth::Client) -> Value {
         "grant_types": c.grant_types,
         "scopes": c.scopes,
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        // RFC 7591 §2: private_key_jwt keys, by value or by reference.
+        "jwks": c.keys.jwks.as_deref().and_then(|doc| serde_json::from_str::<Value>(doc).ok()),
+        "jwks_uri": c.keys.jwks_uri,
         "id_token_signed_response_alg": c.id_token_signed_response_alg,
         "extra_claims": c.extra_claims,
         "audiences": c.audiences,

@@ -96,13 +96,21 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     };
     let csrf = Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1")));
     let code_key = Arc::new(CodeKey::from_master(&master));
-    let keys = Keys::load(&store, master, &settings, AppState::now())?;
+    let keys = Keys::load(&store, master.clone(), &settings, AppState::now())?;
+    let client_jwks = crate::http::client_jwks::JwksCache::new().map_err(|e| {
+        StartError::Settings(crate::settings::SettingsError::Invalid {
+            key: "client_jwks".into(),
+            message: e.to_string(),
+        })
+    })?;
     let federation =
         federation::Federation::new(&settings.federation, settings.issuer_base()).map_err(|e| {
             StartError::Settings(crate::settings::SettingsError::Invalid { key: e.key, message: e.message })
         })?;
     Ok(AppState {
         federation,
+        master: Arc::new(master),
+        client_jwks: Arc::new(client_jwks),
         discovery: routes::discovery::document(&settings).into(),
         csrf,
         mailer: Mailer::from_settings(&settings.mail)?,

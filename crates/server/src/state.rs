@@ -34,6 +34,10 @@ pub struct AppState {
     pub password_rules: Arc<PasswordRules>,
     /// The upstream providers ("Sign in with Google"); discovery is cached inside.
     pub federation: federation::Federation,
+    /// Opens the sealed secrets of `client_secret_jwt` clients.
+    pub master: Arc<tokens::MasterKey>,
+    /// The JWKS documents of `private_key_jwt` clients registered with a `jwks_uri`.
+    pub client_jwks: Arc<crate::http::client_jwks::JwksCache>,
 }
 
 impl AppState {

@@ -1,12 +1,12 @@
 //! Registered clients (`oauth::ClientStore`).
 
 use diesel::prelude::*;
-use oauth::{Client, ClientId, ClientStore};
+use oauth::{AssertionReplayStore, Client, ClientId, ClientKeys, ClientStore};
 use tokens::TokenHash;
 
 use crate::Store;
 use crate::error::{StoreError, list_from_json, list_to_json};
-use crate::schema::clients;
+use crate::schema::{client_assertion_jtis, clients};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = clients, treat_none_as_null = true)]
@@ -28,6 +28,9 @@ struct ClientRow {
     backchannel_logout_uri: Option<String>,
     first_party: bool,
     require_pushed_authorization_requests: bool,
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
+    sealed_secret: Option<Vec<u8>>,
 }
 
 impl From<&Client> for ClientRow {
@@ -50,6 +53,9 @@ impl From<&Client> for ClientRow {
             backchannel_logout_uri: c.backchannel_logout_uri.clone(),
             first_party: c.first_party,
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+            jwks: c.keys.jwks.clone(),
+            jwks_uri: c.keys.jwks_uri.clone(),
+            sealed_secret: c.keys.sealed_secret.clone(),
         }
     }
 }
@@ -70,6 +76,7 @@ impl TryFrom<ClientRow> for Client {
             grant_types: list_from_json("clients.grant_types", &r.grant_types)?,
             scopes: list_from_json("clients.scopes", &r.scopes)?,
             token_endpoint_auth_method: r.token_endpoint_auth_method,
+            keys: ClientKeys { jwks: r.jwks, jwks_uri: r.jwks_uri, sealed_secret: r.sealed_secret },
             id_token_signed_response_alg: r.id_token_signed_response_alg,
             extra_claims: list_from_json("clients.extra_claims", &r.extra_claims)?,
             created_at: r.created_at,
@@ -118,5 +125,36 @@ impl ClientStore for Store {
         let deleted =
             self.transaction(|c| Ok(diesel::delete(clients::table.find(id.as_str())).execute(c)?))?;
         Ok(deleted > 0)
+    }
+}
+
+impl AssertionReplayStore for Store {
+    /// The insert is the single-use step: the primary key (client_id, jti) lets one request
+    /// win, on whichever node. Expired rows are purged first, in the same transaction.
+    fn record_assertion_jti(
+        &self,
+        client: &ClientId,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, oauth::StoreError> {
+        let outcome = self.transaction(|c| {
+            diesel::delete(client_assertion_jtis::table.filter(client_assertion_jtis::expires_at.lt(now)))
+                .execute(c)?;
+            Ok(diesel::insert_into(client_assertion_jtis::table)
+                .values((
+                    client_assertion_jtis::client_id.eq(client.as_str()),
+                    client_assertion_jtis::jti.eq(jti),
+                    client_assertion_jtis::expires_at.eq(expires_at),
+                ))
+                .execute(c)?)
+        });
+        match outcome {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_unique_violation(&["client_assertion_jtis_pkey", "client_assertion_jtis.jti"]) => {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -63,6 +63,17 @@ diesel::table! {
         backchannel_logout_uri -> Nullable<Text>,
         first_party -> Bool,
         require_pushed_authorization_requests -> Bool,
+        jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
+        sealed_secret -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    client_assertion_jtis (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> BigInt,
     }
 }
 
@@ -288,6 +299,7 @@ diesel::joinable!(session_clients -> clients (client_id));
 diesel::joinable!(backchannel_logouts -> clients (client_id));
 diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(pushed_requests -> clients (client_id));
+diesel::joinable!(client_assertion_jtis -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,

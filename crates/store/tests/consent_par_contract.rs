@@ -46,6 +46,7 @@ fn client(first_party: bool) -> Client {
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec![],
         created_at: T0,

@@ -85,6 +85,7 @@ fn client(name: &str) -> Client {
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec![],
         created_at: 1_700_000_000,
@@ -216,6 +217,7 @@ fn clients_are_listed_by_name_and_deleted_with_their_codes(store: &Store) {
     let library = Client {
         secret_hash: None,
         token_endpoint_auth_method: "none".into(),
+        keys: Default::default(),
         post_logout_redirect_uris: vec!["https://library.example/".into()],
         backchannel_logout_uri: Some("https://library.example/backchannel".into()),
         ..client("Library")

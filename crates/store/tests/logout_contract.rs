@@ -45,6 +45,7 @@ fn client(name: &str, backchannel: Option<&str>) -> Client {
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "ES256".into(),
         extra_claims: vec![],
         created_at: T0,

@@ -104,6 +104,7 @@ fn portal() -> Client {
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into()],
         token_endpoint_auth_method: "none".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec![],
         created_at: T0,

@@ -45,6 +45,7 @@ fn client() -> Client {
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         scopes: vec!["openid".into(), "offline_access".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec![],
         created_at: T0,

@@ -127,6 +127,7 @@ fn clients_keep_their_extra_claims(store: &Store) {
         grant_types: vec!["authorization_code".into()],
         scopes: vec!["openid".into(), "email".into()],
         token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
         id_token_signed_response_alg: "RS256".into(),
         extra_claims: vec!["license_no".into(), "legacy_id".into()],
         created_at: T0,

@@ -24,7 +24,7 @@ pub(super) fn issue(
 ) -> Result<TokenResponse, TokenGrantError> {
     // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
     // clients." (Registration refuses it for public clients; a stored row is checked again.)
-    if client.secret_hash.is_none() {
+    if client.is_public() {
         return Err(OAuthError::unauthorized_client("a public client may not use client_credentials").into());
     }
     let scope = scope(params.scope.as_deref(), client)?;

@@ -39,10 +39,25 @@ pub struct TokenParams {
     pub code_verifier: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// RFC 7523 §2.2 client authentication.
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
     pub scope: Option<String>,
     pub refresh_token: Option<String>,
     /// RFC 8707 §2: the resource the access token is for (`client_credentials` only).
     pub resource: Option<String>,
+}
+
+impl TokenParams {
+    /// The client authentication parameters of the body.
+    pub fn credentials(&self) -> crate::BodyCredentials<'_> {
+        crate::BodyCredentials {
+            client_id: self.client_id.as_deref(),
+            client_secret: self.client_secret.as_deref(),
+            client_assertion_type: self.client_assertion_type.as_deref(),
+            client_assertion: self.client_assertion.as_deref(),
+        }
+    }
 }
 
 /// Deployment settings the grant needs.

@@ -14,6 +14,10 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// needs to use the code flow with PKCE.
 pub fn document(settings: &Settings) -> String {
     let base = settings.issuer_base();
+    // OIDC Core §9 and RFC 7523: the JWT assertion methods on every endpoint that
+    // authenticates clients, with the algorithms each accepts (`tokens::assertion`).
+    let signing_algs: Vec<&str> =
+        tokens::assertion::PUBLIC_KEY_ALGS.iter().chain(tokens::assertion::SECRET_ALGS).copied().collect();
     json!({
         "issuer": settings.issuer,
         "authorization_endpoint": format!("{base}/authorize"),
@@ -32,10 +36,17 @@ pub fn document(settings: &Settings) -> String {
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        // RFC 8414 §2: a public client may revoke its own tokens; introspection needs a secret.
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": signing_algs,
+        // RFC 8414 §2: a public client may revoke its own tokens; introspection needs
+        // credentials.
+        "revocation_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": signing_algs,
+        "introspection_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": signing_algs,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": oauth::SUPPORTED_CLAIMS,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

@@ -25,9 +25,7 @@ async fn introspect(
     state: &AppState,
     params: TokenHintParams,
 ) -> Result<HttpResponse, Failure> {
-    let client =
-        client_auth::authenticate(req, state, params.client_id.as_deref(), params.client_secret.as_deref())
-            .await?;
+    let client = client_auth::authenticate(req, state, params.credentials()).await?;
     let now = AppState::now();
     let keys = state.keys.current();
     let issuer = state.settings.issuer.clone();

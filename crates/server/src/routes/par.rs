@@ -20,6 +20,19 @@ pub const PATH: &str = "/par";
 struct Credentials {
     client_id: Option<String>,
     client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+impl Credentials {
+    fn body(&self) -> oauth::BodyCredentials<'_> {
+        oauth::BodyCredentials {
+            client_id: self.client_id.as_deref(),
+            client_secret: self.client_secret.as_deref(),
+            client_assertion_type: self.client_assertion_type.as_deref(),
+            client_assertion: self.client_assertion.as_deref(),
+        }
+    }
 }
 
 pub async fn post(
@@ -36,9 +49,7 @@ async fn push(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<HttpRe
     let raw = std::str::from_utf8(body).map_err(|_| malformed())?;
     let creds: Credentials = serde_urlencoded::from_str(raw).map_err(|_| malformed())?;
     let mut params: AuthorizationParams = serde_urlencoded::from_str(raw).map_err(|_| malformed())?;
-    let client =
-        client_auth::authenticate(req, state, creds.client_id.as_deref(), creds.client_secret.as_deref())
-            .await?;
+    let client = client_auth::authenticate(req, state, creds.body()).await?;
     par::check_push(&params, &client).map_err(Failure::token)?;
     // A client authenticating with HTTP Basic may leave client_id out of the body.
     params.client_id.get_or_insert_with(|| client.id.as_str().to_owned());

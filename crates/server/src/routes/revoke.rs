@@ -26,9 +26,7 @@ async fn revoke(
     state: &AppState,
     params: TokenHintParams,
 ) -> Result<HttpResponse, Failure> {
-    let client =
-        client_auth::authenticate(req, state, params.client_id.as_deref(), params.client_secret.as_deref())
-            .await?;
+    let client = client_auth::authenticate(req, state, params.credentials()).await?;
     let now = AppState::now();
     let keys = state.keys.current();
     let issuer = state.settings.issuer.clone();

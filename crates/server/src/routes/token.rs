@@ -29,9 +29,7 @@ pub async fn post(
 }
 
 async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> Result<HttpResponse, Failure> {
-    let client =
-        client_auth::authenticate(req, state, params.client_id.as_deref(), params.client_secret.as_deref())
-            .await?;
+    let client = client_auth::authenticate(req, state, params.credentials()).await?;
     let now = AppState::now();
     let keys = state.keys.current();
     let settings = state.token_settings.clone();

@@ -1,6 +1,6 @@
 //! Clients: list, create, read, update, rotate the secret, delete. Creating and updating run
 //! the same registration rules as `gatehouse client create`; an update keeps the client's id,
-//! secret and kind (public or confidential).
+//! secret, kind (public or confidential) and token_endpoint_auth_method.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -32,6 +32,11 @@ pub struct ClientFields {
     backchannel_logout_uri: Option<String>,
     third_party: Option<bool>,
     require_par: Option<bool>,
+    /// OIDC Core §9; fixed at creation, like `public`.
+    token_endpoint_auth_method: Option<String>,
+    /// private_key_jwt keys by value: a JWKS document (an object, RFC 7517 §5).
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
 }
 
 impl ClientFields {
@@ -56,6 +61,14 @@ impl ClientFields {
             backchannel_logout_uri: self.backchannel_logout_uri.or(base.backchannel_logout_uri),
             third_party: self.third_party.unwrap_or(base.third_party),
             require_par: self.require_par.unwrap_or(base.require_par),
+            token_endpoint_auth_method: self.token_endpoint_auth_method.or(base.token_endpoint_auth_method),
+            // New keys replace the registered ones, by value or by reference.
+            jwks: self.jwks.as_ref().map(serde_json::Value::to_string).or(if self.jwks_uri.is_some() {
+                None
+            } else {
+                base.jwks
+            }),
+            jwks_uri: self.jwks_uri.clone().or(if self.jwks.is_some() { None } else { base.jwks_uri }),
         }
     }
 }
@@ -66,7 +79,7 @@ fn registration_of(c: &Client) -> ClientRegistration {
         name: c.name.clone(),
         redirect_uris: c.redirect_uris.clone(),
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-        public: c.secret_hash.is_none(),
+        public: c.is_public(),
         grant_types: c.grant_types.clone(),
         scopes: c.scopes.clone(),
         id_token_signed_response_alg: Some(c.id_token_signed_response_alg.clone()),
@@ -77,6 +90,9 @@ fn registration_of(c: &Client) -> ClientRegistration {
         backchannel_logout_uri: c.backchannel_logout_uri.clone(),
         third_party: !c.first_party,
         require_par: c.require_pushed_authorization_requests,
+        token_endpoint_auth_method: Some(c.token_endpoint_auth_method.clone()),
+        jwks: c.keys.jwks.clone(),
+        jwks_uri: c.keys.jwks_uri.clone(),
     }
 }
 
@@ -104,7 +120,10 @@ pub async fn create(
     body: web::Json<ClientFields>,
 ) -> Result<HttpResponse, Failure> {
     let registration = body.into_inner().over(ClientRegistration::default());
-    let (client, secret) = oauth::client::register(registration, AppState::now()).map_err(invalid)?;
+    let (mut client, secret) = oauth::client::register(registration, AppState::now()).map_err(invalid)?;
+    if let Some(secret) = &secret {
+        oauth::seal_client_secret(&mut client, secret, &state.master);
+    }
     let stored = client.clone();
     state.db(move |s| s.insert_client(&stored)).await?;
     op.audit(&state, AuditKind::AdminClientCreated, None, json!({ "client_id": client.id })).await?;
@@ -129,7 +148,17 @@ pub async fn update(
 ) -> Result<HttpResponse, Failure> {
     let existing = find(&state, id.into_inner()).await?;
     let fields = body.into_inner();
-    if fields.public.is_some_and(|public| public != existing.secret_hash.is_none()) {
+    let method_changes =
+        fields.token_endpoint_auth_method.as_ref().is_some_and(|m| *m != existing.token_endpoint_auth_method);
+    if method_changes {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_client_metadata",
+            "a client cannot change its token_endpoint_auth_method: register a new one",
+        )
+        .into());
+    }
+    if fields.public.is_some_and(|public| public != existing.is_public()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_client_metadata",
@@ -143,6 +172,10 @@ pub async fn update(
         id: existing.id.clone(),
         secret_hash: existing.secret_hash.clone(),
         token_endpoint_auth_method: existing.token_endpoint_auth_method.clone(),
+        keys: oauth::ClientKeys {
+            sealed_secret: existing.keys.sealed_secret.clone(),
+            ..checked.keys.clone()
+        },
         created_at: existing.created_at,
         ..checked
     };
@@ -161,7 +194,7 @@ pub async fn rotate_secret(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Failure> {
     let existing = find(&state, id.into_inner()).await?;
-    if existing.secret_hash.is_none() {
+    if existing.is_public() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "public_client",
@@ -169,8 +202,17 @@ pub async fn rotate_secret(
         )
         .into());
     }
+    if existing.token_endpoint_auth_method == "private_key_jwt" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_secret",
+            "a private_key_jwt client has no secret: it signs with its own keys (update jwks or jwks_uri)",
+        )
+        .into());
+    }
     let secret = tokens::OpaqueToken::generate();
-    let updated = Client { secret_hash: Some(secret.hash()), ..existing };
+    let mut updated = Client { secret_hash: Some(secret.hash()), ..existing };
+    oauth::seal_client_secret(&mut updated, &secret, &state.master);
     let stored = updated.clone();
     state.db(move |s| s.update_client(&stored)).await?;
     op.audit(&state, AuditKind::AdminClientSecretRotated, None, json!({ "client_id": updated.id })).await?;
