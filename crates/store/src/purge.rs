@@ -13,9 +13,9 @@ use crate::error::StoreError;
 use crate::logout as logout_status;
 use crate::outbox as outbox_status;
 use crate::schema::{
-    audit_events, backchannel_logouts, codes, federation_flows, grant_claims, lockouts, one_time_codes,
-    outbox, pushed_requests, refresh_tokens, registrations, revoked_grants, session_clients, sessions,
-    throttles,
+    audit_events, backchannel_logouts, client_assertion_jtis, codes, federation_flows, grant_claims,
+    lockouts, one_time_codes, outbox, pushed_requests, refresh_tokens, registrations, revoked_grants,
+    session_clients, sessions, throttles,
 };
 
 /// How long rows are kept past the point where they stop mattering; seconds.
@@ -105,6 +105,11 @@ impl Store {
                     .filter(grant_claims::grant_id.ne_all(alive)),
             )
             .execute(c)
+        })?;
+        // A spent assertion id matters only until its assertion expires (RFC 7523 §3, 7.).
+        run("client_assertion_jtis", &|c| {
+            diesel::delete(client_assertion_jtis::table.filter(client_assertion_jtis::expires_at.lt(now)))
+                .execute(c)
         })?;
         run("throttles", &|c| {
             diesel::delete(throttles::table.filter(throttles::last_at.lt(lapsed))).execute(c)

@@ -44,6 +44,7 @@ fn client() -> Client {
         audiences: vec![],
         first_party: true,
         require_pushed_authorization_requests: false,
+        keys: Default::default(),
     }
 }
 
