@@ -129,6 +129,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        idp -> Nullable<Text>,
     }
 }
 
