@@ -65,6 +65,11 @@ pub async fn setup(backend: Backend, provider: Provider, extra: &[(&str, &str)])
 impl Federated {
     /// The portal's authorization request: (URL, PKCE verifier).
     pub fn authorize(&self) -> (String, String) {
+        self.authorize_for("openid email profile")
+    }
+
+    /// [`Self::authorize`] for `scope`.
+    pub fn authorize_for(&self, scope: &str) -> (String, String) {
         let (verifier, challenge) = testkit::pkce::pair();
         let url = support::authorize_url(
             &self.gh,
@@ -72,7 +77,7 @@ impl Federated {
                 ("response_type", "code"),
                 ("client_id", &self.portal.id),
                 ("redirect_uri", &self.portal.redirect_uri),
-                ("scope", "openid email profile"),
+                ("scope", scope),
                 ("state", "portal-state"),
                 ("nonce", "portal-nonce"),
                 ("code_challenge", &challenge),
@@ -85,17 +90,36 @@ impl Federated {
     /// Portal → "Sign in" page (which must show `button`) → the button → the upstream's
     /// authorization URL. Returns it and the portal's PKCE verifier.
     pub async fn start(&self, http: &reqwest::Client, button: &str) -> (String, String) {
-        let (url, verifier) = self.authorize();
+        self.start_from(http, button, self.authorize(), false).await
+    }
+
+    /// [`Self::start`] from the authorization request `(url, verifier)`: the button submits the
+    /// sign-in page's form, with "Keep me signed in" ticked when `keep`.
+    pub async fn start_from(
+        &self,
+        http: &reqwest::Client,
+        button: &str,
+        (url, verifier): (String, String),
+        keep: bool,
+    ) -> (String, String) {
         let resp = http.get(&url).send().await.unwrap();
         assert_eq!(resp.status(), 302);
         let html =
             http.get(self.gh.url(&support::location(&resp))).send().await.unwrap().text().await.unwrap();
         assert!(html.contains(&format!(">Sign in with {button}</button>")) && html.contains("OR"), "{html}");
         assert!(html.contains("You will not be able to log in using other options after the initial log in"));
+        // The button belongs to the form that holds "Keep me signed in" (no script needed).
+        let action = format!("formaction=\"/federation/{}/start\" formmethod=\"post\"", self.provider);
+        assert!(html.contains(&action), "{html}");
         let continue_to = support::hidden(&html, "continue");
-        let start = format!("/federation/{}/start?continue={}", self.provider, enc(&continue_to));
-        let resp = http.get(self.gh.url(&start)).send().await.unwrap();
-        assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
+        let csrf = support::hidden(&html, "csrf");
+        let mut form = vec![("csrf", csrf.as_str()), ("continue", continue_to.as_str()), ("email", "")];
+        if keep {
+            form.push(("keep", "1"));
+        }
+        let start = format!("/federation/{}/start", self.provider);
+        let resp = http.post(self.gh.url(&start)).form(&form).send().await.unwrap();
+        assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
         let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
         assert!(cookie.starts_with("gatehouse_federation=") && cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -170,7 +194,7 @@ pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn claims(jwt: &str) -> serde_json::Value {
+pub fn claims(jwt: &str) -> serde_json::Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
         .unwrap()
@@ -183,7 +207,8 @@ async fn google_sign_in_reaches_the_portal_with_the_upstream_email(backend: Back
     assert_eq!(userinfo["email_verified"], true);
     assert_eq!(userinfo["name"], "Ole Mae");
     assert_eq!(id_token["idp"], "google", "{id_token}");
-    assert_eq!(id_token["amr"], serde_json::json!(["fed"]));
+    // "fed", then the upstream's own `amr` (it signed the citizen in with a password).
+    assert_eq!(id_token["amr"], serde_json::json!(["fed", "pwd"]));
     // A second sign-in finds the linked account again.
     let (again, _) = f.sign_in("Google", UPSTREAM_EMAIL).await;
     assert_eq!(again["sub"], id_token["sub"]);
@@ -273,3 +298,5 @@ crate::per_backend!(
 
 #[path = "federation_failures.rs"]
 mod failures;
+#[path = "federation_session.rs"]
+mod session;

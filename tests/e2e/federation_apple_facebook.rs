@@ -19,6 +19,17 @@ struct Setup {
 }
 
 async fn setup(backend: Backend, fb_secret: &str, extra: &[(&str, &str)]) -> Setup {
+    setup_on(backend, fb_secret, extra, None).await
+}
+
+/// [`setup`], with gatehouse on `port` and `issuer` when given (the browser test's
+/// `http://localhost:PORT`).
+async fn setup_on(
+    backend: Backend,
+    fb_secret: &str,
+    extra: &[(&str, &str)],
+    at: Option<(u16, &str)>,
+) -> Setup {
     let (apple, facebook) = (fakes::apple(), fakes::facebook());
     let fb = |path: &str| format!("{}{path}", facebook.base);
     let mut env = vec![
@@ -34,8 +45,23 @@ async fn setup(backend: Backend, fb_secret: &str, extra: &[(&str, &str)]) -> Set
         ("GATEHOUSE_FEDERATION__FACEBOOK__GRAPH_URL".into(), facebook.base.clone()),
     ];
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let gh = support::start_with(backend, &env).await;
+    let gh = match at {
+        None => {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            support::start_with(backend, &env).await
+        }
+        Some((port, issuer)) => {
+            let mut builder =
+                testkit::Gatehouse::builder(support::bin()).port(port).env("GATEHOUSE_ISSUER", issuer);
+            if matches!(backend, Backend::Postgres) {
+                builder = builder.database(testkit::fresh_database_url());
+            }
+            for (k, v) in &env {
+                builder = builder.env(k.as_str(), v.as_str());
+            }
+            builder.start().await
+        }
+    };
     let portal = support::create_client(&gh, &[]);
     Setup { gh, portal, apple, facebook }
 }
@@ -219,3 +245,66 @@ crate::per_backend!(
     a_wrong_facebook_app_secret_ends_on_an_upstream_error_page,
     buttons_follow_the_guides_order,
 );
+
+/// Apple's `response_mode=form_post` in Chromium, across sites as with the real Apple: gatehouse
+/// at `http://localhost:PORT`, the fake Apple at `http://127.0.0.1:PORT2` (another site to the
+/// browser), whose page auto-submits a POST of `code`, `state` and `user` to gatehouse's
+/// callback. Lax cookies do not ride on a cross-site POST; the binding cookie of an Apple flow
+/// is `SameSite=None; Secure`, which Chromium takes from `http://localhost` because loopback
+/// is a secure context, as it takes it from an https issuer in production. With a Lax binding
+/// cookie this test ends on "We could not sign you in" (docs/federation.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_completes_apples_cross_site_form_post() {
+    use std::time::Duration;
+    let port = testkit::free_port();
+    let issuer = format!("http://localhost:{port}");
+    let mut s = setup_on(Backend::Sqlite, fakes::FB_SECRET, &[], Some((port, &issuer))).await;
+    assert!(s.apple.issuer.starts_with("http://127.0.0.1:"), "Apple must be another site");
+    let redirect_uri = crate::browser::portal();
+    let out = s.gh.cli_json(&["client", "create", "--name", "ATLCORE", "--redirect-uri", &redirect_uri]);
+    s.portal = TestClient {
+        id: out["client_id"].as_str().unwrap().to_owned(),
+        secret: out["client_secret"].as_str().map(str::to_owned),
+        redirect_uri: redirect_uri.clone(),
+    };
+    let (verifier, challenge) = testkit::pkce::pair();
+    let url = support::authorize_url(
+        &s.gh,
+        &[
+            ("response_type", "code"),
+            ("client_id", &s.portal.id),
+            ("redirect_uri", &redirect_uri),
+            ("scope", "openid email profile"),
+            ("state", "portal-state"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .replace(&s.gh.base_url, &issuer);
+
+    let browser = testkit::Browser::start().await;
+    let c = &browser.client;
+    c.goto(&url).await.unwrap();
+    crate::browser::expect_heading(c, "Sign in").await;
+    crate::browser::button(c, "Sign in with Apple").await.click().await.unwrap();
+    // Apple's page posts back by itself; gatehouse finds the flow and returns to the portal.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let landed = loop {
+        let now = c.current_url().await.unwrap();
+        if now.as_str().starts_with(&redirect_uri) {
+            break now;
+        }
+        if std::time::Instant::now() > deadline {
+            let page = c.source().await.unwrap_or_default();
+            panic!("browser still at {now}:\n{page}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let code = support::query_param(landed.as_str(), "code").expect("a code at the portal");
+    let tokens: serde_json::Value =
+        support::redeem(&s.gh, &s.portal, &code, &verifier).await.json().await.unwrap();
+    let id_token = payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["idp"], "apple", "{id_token}");
+    assert_eq!(s.apple.verified_token_requests.load(Ordering::SeqCst), 1);
+    browser.close().await;
+}

@@ -175,7 +175,12 @@ pub fn apple() -> FakeApple {
                         format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", v.replace('"', "&quot;"))
                     })
                     .collect();
-                let body = format!("<form method=\"post\" action=\"{}\">{inputs}</form>", p["redirect_uri"]);
+                // As Apple's page: a form POSTed to the return URL by a script as it loads (a
+                // cross-site POST), with a button for a browser without script.
+                let body = format!(
+                    "<!doctype html><html><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}<button type=\"submit\">Continue</button></form></body></html>",
+                    p["redirect_uri"]
+                );
                 Response { status: 200, content_type: "text/html", location: None, body }
             }
             ("POST", "/auth/token") => {

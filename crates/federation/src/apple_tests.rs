@@ -109,6 +109,7 @@ fn identity() -> ExternalIdentity {
         name: None,
         given_name: None,
         family_name: None,
+        upstream_amr: vec![],
     }
 }
 

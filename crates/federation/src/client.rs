@@ -270,6 +270,12 @@ impl Federation {
             name: localized(claims.name()),
             given_name: localized(claims.given_name()),
             family_name: localized(claims.family_name()),
+            // OIDC Core §2: how the upstream authenticated the End-User; passed on by
+            // `ExternalIdentity::session_amr`.
+            upstream_amr: claims
+                .auth_method_refs()
+                .map(|amr| amr.iter().map(|v| v.as_str().to_owned()).collect())
+                .unwrap_or_default(),
         };
         if let (ProviderKind::Apple(_), Some(user)) = (&config.kind, callback.user.as_deref()) {
             apple::add_posted_name(user, &mut identity);

@@ -186,6 +186,8 @@ pub(crate) async fn finish(
         name: me.name,
         given_name: None,
         family_name: None,
+        // Facebook Login is OAuth 2.0: no ID token, no `amr`.
+        upstream_amr: vec![],
     })
 }
 

@@ -1,5 +1,14 @@
 //! What a successful upstream sign-in yields.
 
+/// RFC 8176 has no value for "signed in at another provider"; `fed` is gatehouse's, and the
+/// ID token's `idp` names the provider.
+pub const AMR_FEDERATED: &str = "fed";
+
+/// At most this many of the upstream's `amr` values are passed on.
+const MAX_UPSTREAM_AMR: usize = 8;
+/// Longer values are dropped: RFC 8176's are a few characters; no legitimate one is this long.
+const MAX_AMR_LEN: usize = 64;
+
 /// A person as an upstream provider vouches for them, after the ID token was validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExternalIdentity {
@@ -14,9 +23,35 @@ pub struct ExternalIdentity {
     pub name: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// The upstream ID token's `amr` (OIDC Core §2, RFC 8176 values), as sent; empty when it
+    /// had none (Facebook has no ID token at all).
+    pub upstream_amr: Vec<String>,
 }
 
 impl ExternalIdentity {
+    /// The `amr` of the session this sign-in starts: gatehouse's own `fed` first, then the
+    /// upstream's values in their order, so a portal sees both that the citizen came through a
+    /// provider and how that provider authenticated them (`["fed", "pwd", "mfa"]`).
+    ///
+    /// The rule: duplicates (exact, case-sensitive as RFC 8176 §1 compares) are kept once; a
+    /// value is passed on only when it is 1–64 printable ASCII characters without spaces (an
+    /// `amr` value is a JSON string, but a portal may show or log it), and at most eight
+    /// upstream values are kept.
+    pub fn session_amr(&self) -> Vec<String> {
+        let mut amr = vec![AMR_FEDERATED.to_owned()];
+        let valid =
+            |v: &&String| !v.is_empty() && v.len() <= MAX_AMR_LEN && v.bytes().all(|b| b.is_ascii_graphic());
+        for value in self.upstream_amr.iter().filter(valid) {
+            if amr.len() > MAX_UPSTREAM_AMR {
+                break;
+            }
+            if !amr.contains(value) {
+                amr.push(value.clone());
+            }
+        }
+        amr
+    }
+
     /// The email, only when the provider marked it verified.
     pub fn verified_email(&self) -> Option<&str> {
         self.email.as_deref().filter(|_| self.email_verified)
@@ -87,9 +122,37 @@ mod tests {
             name: None,
             given_name: None,
             family_name: None,
+            upstream_amr: vec![],
         };
         assert_eq!(id.verified_email(), None);
         id.email_verified = true;
         assert_eq!(id.verified_email(), Some("a@x.org"));
+    }
+
+    #[test]
+    fn the_session_amr_is_fed_then_the_upstreams_values_once_each() {
+        let with = |amr: &[&str]| ExternalIdentity {
+            provider: "google".into(),
+            subject: "1".into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            given_name: None,
+            family_name: None,
+            upstream_amr: amr.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        assert_eq!(with(&[]).session_amr(), ["fed"]);
+        assert_eq!(with(&["pwd", "mfa", "otp"]).session_amr(), ["fed", "pwd", "mfa", "otp"]);
+        // Duplicates, and the upstream's own "fed", appear once; case is significant.
+        assert_eq!(with(&["pwd", "fed", "pwd", "PWD"]).session_amr(), ["fed", "pwd", "PWD"]);
+        // Empty, spaced, control, non-ASCII and overlong values are not passed on.
+        let long = "x".repeat(65);
+        assert_eq!(with(&["", "a b", "a\nb", "é", &long, "hwk"]).session_amr(), ["fed", "hwk"]);
+        // At most eight upstream values.
+        let many: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let amr = with(&many).session_amr();
+        assert_eq!(amr.len(), 9);
+        assert_eq!((amr[0].as_str(), amr[8].as_str()), ("fed", "m7"));
     }
 }

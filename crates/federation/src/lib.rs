@@ -29,4 +29,4 @@ mod issuer;
 
 pub use client::{Federation, FlowSecrets, ProviderInfo};
 pub use error::FederationError;
-pub use identity::{Callback, ExternalIdentity};
+pub use identity::{AMR_FEDERATED, Callback, ExternalIdentity};

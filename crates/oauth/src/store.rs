@@ -181,6 +181,9 @@ pub struct NewRefreshToken {
     pub created_at: i64,
     /// The earlier of the idle and the absolute expiry.
     pub expires_at: i64,
+    /// The upstream provider that authenticated the End-User (the ID token's `idp`), kept
+    /// with `auth_time` and `amr` so a refreshed ID token describes the same sign-in.
+    pub idp: Option<String>,
 }
 
 /// A stored refresh token and whether it has been used (rotated away).

@@ -80,7 +80,9 @@ pub struct ErrorPage<'a> {
     pub back: Option<&'a str>,
 }
 
-/// A "Sign in with {label}" button: a plain GET form to `/federation/{name}/start`.
+/// A "Sign in with {label}" button: on the sign-in page a submit button of its one form
+/// (`formaction`, so "Keep me signed in" comes along); elsewhere a plain GET form to
+/// `/federation/{name}/start`.
 #[derive(Clone, Debug)]
 pub struct ProviderButton {
     pub name: String,

@@ -29,6 +29,7 @@ struct RefreshRow {
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    idp: Option<String>,
 }
 
 impl From<&NewRefreshToken> for RefreshRow {
@@ -46,6 +47,7 @@ impl From<&NewRefreshToken> for RefreshRow {
             created_at: t.created_at,
             expires_at: t.expires_at,
             used_at: None,
+            idp: t.idp.clone(),
         }
     }
 }
@@ -67,6 +69,7 @@ impl TryFrom<RefreshRow> for RefreshToken {
                 family_issued_at: r.family_issued_at,
                 created_at: r.created_at,
                 expires_at: r.expires_at,
+                idp: r.idp,
             },
             used_at: r.used_at,
         })

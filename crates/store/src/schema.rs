@@ -140,6 +140,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        idp -> Nullable<Text>,
     }
 }
 

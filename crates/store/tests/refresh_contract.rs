@@ -70,6 +70,7 @@ fn token(client: &Client, grant: &GrantId, secret: &str, now: i64) -> NewRefresh
         family_issued_at: T0,
         created_at: now,
         expires_at: now + 3600,
+        idp: Some("google".into()),
     }
 }
 

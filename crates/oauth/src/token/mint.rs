@@ -39,8 +39,8 @@ pub(crate) struct Issue<'a> {
     pub session_id: &'a str,
     /// Only on the code exchange (OIDC Core §12.2: a refreshed ID token has no nonce).
     pub nonce: Option<&'a str>,
-    /// The upstream provider the End-User signed in with (the ID token's `idp`); refresh
-    /// tokens do not keep it yet, so a refreshed ID token goes without.
+    /// The upstream provider the End-User signed in with (the ID token's `idp`); a refresh
+    /// token family keeps it, with `auth_time` and `amr` (OIDC Core §12.2).
     pub idp: Option<&'a str>,
     /// End-User claims the `claims` parameter asked for in the ID token (OIDC Core §5.5).
     pub user_claims: &'a serde_json::Map<String, serde_json::Value>,

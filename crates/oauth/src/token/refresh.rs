@@ -80,7 +80,8 @@ pub(super) fn refresh(
         amr: &old.amr,
         session_id: &old.session_id,
         nonce: None,
-        idp: None,
+        // OIDC Core §12.2: the refreshed ID token describes the original authentication.
+        idp: old.idp.as_deref(),
     };
     // RFC 6749 §6: "the refresh token scope MUST be identical to that of the refresh token
     // included by the client in the request" — narrowing applies to the access token only.
@@ -148,6 +149,7 @@ pub(crate) fn new_token(
         family_issued_at,
         created_at: now,
         expires_at,
+        idp: issue.idp.map(str::to_owned),
     };
     (secret, row)
 }

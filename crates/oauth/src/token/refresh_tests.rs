@@ -273,3 +273,38 @@ fn a_refreshed_id_token_carries_the_claims_the_grant_asked_for() {
     assert_eq!(claims["email"], "ada@example.org");
     assert!(claims.get("nonce").is_none());
 }
+
+#[test]
+fn a_refreshed_id_token_keeps_the_upstream_idp_amr_and_auth_time() {
+    use crate::authorize::{AuthorizationParams, CodeGrant, validate};
+    let store = MemStore::default();
+    let c = refresher();
+    let params = AuthorizationParams {
+        response_type: Some("code".into()),
+        scope: Some("openid offline_access".into()),
+        code_challenge: Some(crate::testutil::CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+        ..Default::default()
+    };
+    let req = validate(&params, &c, crate::testgrant::REDIRECT.into()).unwrap();
+    let grant = CodeGrant {
+        subject: "acct-1".into(),
+        session_id: "s".into(),
+        auth_time: NOW - 50,
+        amr: vec!["fed".into(), "pwd".into()],
+        idp: Some("google".into()),
+    };
+    let (code, row) = req.issue_code(grant, NOW, 60);
+    store.insert_code(&row).unwrap();
+    let first = exchange(&store, &c, &token_params(code.expose()), NOW).unwrap();
+    let mut token = first.refresh_token.unwrap();
+    // Twice: the rotated token keeps them too.
+    for at in [NOW + 100, NOW + 200] {
+        let r = refresh(&store, &c, &token, at).unwrap();
+        let id: IdTokenClaims = keys().verify(r.id_token.as_deref().unwrap(), "JWT", ISS, at).unwrap();
+        // OIDC Core §12.2: the refreshed ID token describes the original authentication.
+        assert_eq!(id.idp.as_deref(), Some("google"));
+        assert_eq!((id.auth_time, id.amr), (NOW - 50, vec!["fed".to_owned(), "pwd".to_owned()]));
+        token = r.refresh_token.unwrap();
+    }
+}

@@ -7,7 +7,7 @@
 //!  callback: state ─▶ flow taken once (RFC 6749 §10.12) ─▶ same provider, same browser (cookie),
 //!            answered as the provider answers (a GET, or Apple's form post)
 //!            ─▶ code or error (access_denied: cancelled) ─▶ code exchange + ID token validation
-//!            ─▶ identity::resolve (first-method binding) ─▶ session (amr "fed", idp)
+//!            ─▶ identity::resolve (first-method binding) ─▶ session (amr "fed" + upstream amr, idp)
 //! ```
 //!
 //! Nothing stays in memory between the two requests: the pending flow is a database row keyed
@@ -26,10 +26,6 @@ use crate::flows;
 use crate::http::cookies;
 use crate::http::error::Failure;
 use crate::state::AppState;
-
-/// RFC 8176 has no value for "signed in at another provider"; `fed` is gatehouse's, and the
-/// ID token's `idp` names the provider.
-pub const AMR_FEDERATED: &str = "fed";
 
 /// Why an upstream sign-in ended without a session; each becomes a page.
 #[derive(Debug)]
@@ -90,7 +86,7 @@ pub async fn start(
     state.db(move |s| s.create_upstream_flow(&flow)).await?;
     let form_post = state.federation.uses_form_post(provider);
     let binding =
-        cookies::federation_binding(binding.expose().to_owned(), state.secure_cookies(), ttl, form_post);
+        cookies::federation_binding(binding.expose().to_owned(), &state.settings.issuer, ttl, form_post);
     Ok(Ok(Started { location, binding }))
 }
 
@@ -134,11 +130,12 @@ pub async fn callback(
         Ok(identity) => identity,
         Err(e) => return stop(e.into()),
     };
+    // "fed", then how the upstream authenticated the citizen (`ExternalIdentity::session_amr`).
+    let amr = external.session_amr();
     let account = match account_for(state, external, flows::session::client_ip(req), now).await? {
         Ok(account) => account,
         Err(refusal) => return stop(Stopped::Refused(refusal)),
     };
-    let amr = vec![AMR_FEDERATED.to_owned()];
     let idp = Some(provider.to_owned());
     let cookie =
         flows::session::start_with_idp(req, state, &account, amr, idp, flow.keep_signed_in, now).await?;

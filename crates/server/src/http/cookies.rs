@@ -30,22 +30,41 @@ pub fn value(req: &HttpRequest, name: &str) -> Option<String> {
 }
 
 /// The upstream flow's binding cookie. Apple answers with a cross-site POST (`form_post`), on
-/// which browsers send no Lax cookie; its flows get `SameSite=None; Secure` instead when
-/// gatehouse is served over https (a `SameSite=None` cookie must be `Secure`, and Apple
-/// accepts only https return URLs). It is HttpOnly, limited to `/federation`, and proves only
-/// which browser started a flow whose `state` an attacker cannot know.
+/// which browsers send no Lax cookie (RFC 6265bis §5.6.7.1: Lax only rides along on "safe"
+/// top-level navigations); its flows get `SameSite=None; Secure` instead whenever browsers
+/// accept a `Secure` cookie from `issuer` ([`secure_context`]: https, as Apple requires of
+/// return URLs, or loopback for a developer's machine and the browser tests). It is HttpOnly,
+/// limited to `/federation`, and proves only which browser started a flow whose `state` an
+/// attacker cannot know.
 pub fn federation_binding(
     value: String,
-    secure: bool,
+    issuer: &str,
     max_age: i64,
     cross_site_post: bool,
 ) -> Cookie<'static> {
-    let mut cookie = build(FEDERATION, value, secure, Some(max_age));
+    let mut cookie = build(FEDERATION, value, issuer.starts_with("https://"), Some(max_age));
     cookie.set_path(FEDERATION_PATH);
-    if cross_site_post && secure {
+    if cross_site_post && secure_context(issuer) {
+        // RFC 6265bis §4.1.2.7: a "SameSite=None" cookie must also be "Secure".
         cookie.set_same_site(SameSite::None);
+        cookie.set_secure(true);
     }
     cookie
+}
+
+/// Whether browsers take a `Secure` cookie from `issuer`: over https, and over plain http on
+/// loopback (`localhost`, 127.0.0.0/8, `[::1]`), which Chromium and Firefox treat as a secure
+/// context ("potentially trustworthy", W3C Secure Contexts §3.2).
+pub fn secure_context(issuer: &str) -> bool {
+    use url::Host;
+    let Ok(url) = url::Url::parse(issuer) else { return false };
+    match (url.scheme(), url.host()) {
+        ("https", _) => true,
+        ("http", Some(Host::Domain(d))) => d == "localhost" || d.ends_with(".localhost"),
+        ("http", Some(Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
+    }
 }
 
 /// Removes the binding cookie once its flow has finished, either way.
@@ -60,16 +79,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_apples_binding_cookie_crosses_sites_and_only_over_https() {
-        let apple = federation_binding("v".into(), true, 600, true);
+    fn only_apples_binding_cookie_crosses_sites_and_only_from_a_secure_context() {
+        let apple = federation_binding("v".into(), "https://id.example.gov", 600, true);
         assert_eq!(
             (apple.same_site(), apple.secure(), apple.http_only()),
             (Some(SameSite::None), Some(true), Some(true))
         );
         assert_eq!(apple.path(), Some("/federation"));
-        let google = federation_binding("v".into(), true, 600, false);
-        assert_eq!(google.same_site(), Some(SameSite::Lax));
-        let dev = federation_binding("v".into(), false, 600, true);
-        assert_eq!((dev.same_site(), dev.secure()), (Some(SameSite::Lax), Some(false)));
+        let google = federation_binding("v".into(), "https://id.example.gov", 600, false);
+        assert_eq!((google.same_site(), google.secure()), (Some(SameSite::Lax), Some(true)));
+        // Loopback over http is a secure context to browsers: Apple's cookie crosses there too.
+        for dev in ["http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080"] {
+            let apple = federation_binding("v".into(), dev, 600, true);
+            assert_eq!((apple.same_site(), apple.secure()), (Some(SameSite::None), Some(true)), "{dev}");
+            let google = federation_binding("v".into(), dev, 600, false);
+            assert_eq!((google.same_site(), google.secure()), (Some(SameSite::Lax), Some(false)), "{dev}");
+        }
+        let plain = federation_binding("v".into(), "http://id.example.gov", 600, true);
+        assert_eq!((plain.same_site(), plain.secure()), (Some(SameSite::Lax), Some(false)));
+    }
+
+    #[test]
+    fn secure_contexts_are_https_and_loopback() {
+        for yes in
+            ["https://id.example.gov", "http://localhost", "http://a.localhost:1", "http://127.0.0.2:9"]
+        {
+            assert!(secure_context(yes), "{yes}");
+        }
+        for no in ["http://id.example.gov", "http://10.0.0.1", "http://localhost.example", "nonsense"] {
+            assert!(!secure_context(no), "{no}");
+        }
     }
 }

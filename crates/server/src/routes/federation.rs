@@ -1,7 +1,9 @@
-//! `GET /federation/{provider}/start` ("Sign in with Google") and
+//! `POST /federation/{provider}/start` ("Sign in with Google" on the sign-in page: a button of
+//! the page's one form, so "Keep me signed in" comes along), `GET /federation/{provider}/start`
+//! (the button of a "use the way you signed in before" page), and
 //! `GET /federation/{provider}/callback` (where the provider sends the browser back; Apple
-//! POSTs there instead). The flow
-//! is in `flows::federation`; every way it stops is a page with "Back to sign in", logged.
+//! POSTs there instead). The flow is in `flows::federation`; every way it stops is a page with
+//! "Back to sign in", logged.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -13,7 +15,7 @@ use crate::flows::federation::{self as flow, Stopped};
 use crate::http::cookies;
 use crate::http::error::Failure;
 use crate::pages::{self, ProviderButton, SignInStopped};
-use crate::routes::signin::{back_to_sign_in, render, safe_continue};
+use crate::routes::signin::{StepForm, back_to_sign_in, check_csrf, render, safe_continue};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -44,13 +46,36 @@ pub async fn start(
 ) -> Result<HttpResponse, Failure> {
     let continue_to = safe_continue(query.continue_to.as_deref());
     let keep = query.keep.as_deref() == Some("1");
-    match flow::start(&state, &provider, continue_to, keep).await? {
-        Ok(started) => Ok(HttpResponse::Found()
+    begin(&state, &provider, continue_to, keep, StatusCode::FOUND).await
+}
+
+/// A provider button of the sign-in page's form (`formaction`): the form's CSRF token, the
+/// pending request and "Keep me signed in", whatever else the form holds.
+pub async fn start_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    form: web::Form<StepForm>,
+) -> Result<HttpResponse, Failure> {
+    check_csrf(&req, &state, &form)?;
+    // RFC 9110 §15.4.4: 303 makes the browser GET the provider's authorization URL.
+    begin(&state, &provider, form.continue_to(), form.keep(), StatusCode::SEE_OTHER).await
+}
+
+async fn begin(
+    state: &AppState,
+    provider: &str,
+    continue_to: &str,
+    keep: bool,
+    status: StatusCode,
+) -> Result<HttpResponse, Failure> {
+    match flow::start(state, provider, continue_to, keep).await? {
+        Ok(started) => Ok(HttpResponse::build(status)
             .cookie(started.binding)
             .insert_header((header::LOCATION, started.location))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()),
-        Err(e) => stopped(&state, &provider, Stopped::Failed(e), continue_to),
+        Err(e) => stopped(state, provider, Stopped::Failed(e), continue_to),
     }
 }
 

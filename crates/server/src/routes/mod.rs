@@ -94,6 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(federation::query_config())
                 .app_data(federation::form_config())
                 .route("/{provider}/start", web::get().to(federation::start))
+                .route("/{provider}/start", web::post().to(federation::start_post))
                 .route("/{provider}/callback", web::get().to(federation::callback))
                 .route("/{provider}/callback", web::post().to(federation::callback_post)),
         )
