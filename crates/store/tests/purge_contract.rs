@@ -61,6 +61,7 @@ fn refresh(client: &Client, grant: &GrantId, secret: &str, expires_at: i64) -> N
         family_issued_at: expires_at - DAY,
         created_at: expires_at - DAY,
         expires_at,
+        idp: None,
     }
 }
 
