@@ -34,6 +34,10 @@ pub struct AppState {
     pub password_rules: Arc<PasswordRules>,
     /// The upstream providers ("Sign in with Google"); discovery is cached inside.
     pub federation: federation::Federation,
+    /// Per-IP rate limits, in this node's memory (`http/limits.rs`).
+    pub limits: Arc<crate::http::limits::RateLimits>,
+    /// Whose `X-Forwarded-For` names the client (`http/client_ip.rs`).
+    pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
 }
 
 impl AppState {

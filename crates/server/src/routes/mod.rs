@@ -18,7 +18,7 @@ mod revoke;
 pub(crate) mod signin;
 mod signout;
 mod signup;
-mod token;
+pub(crate) mod token;
 mod unlock;
 mod userinfo;
 mod verify;
