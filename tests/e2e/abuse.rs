@@ -49,6 +49,9 @@ async fn the_token_endpoint_limits_each_address_with_an_oauth_error_and_retry_af
     );
     // Discovery is not limited.
     assert_eq!(http.get(gh.url("/.well-known/openid-configuration")).send().await.unwrap().status(), 200);
+    // The operator sees it.
+    let metrics = http.get(gh.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("gatehouse_rate_limited_total{limit=\"token\"} 1"), "{metrics}");
 }
 
 #[tokio::test]

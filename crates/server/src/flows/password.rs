@@ -72,6 +72,7 @@ pub async fn within_budget(state: &AppState, email: &str) -> Result<(), Failure>
         Throttle::Allowed => Ok(()),
         Throttle::Limited { retry_after } => {
             tracing::info!(retry_after, "sign-in budget of an address spent");
+            crate::http::metrics::rate_limited("account");
             Err(Failure::TooManyRequests { retry_after })
         }
     }

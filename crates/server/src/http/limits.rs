@@ -113,6 +113,18 @@ pub fn class_of(method: &Method, pattern: &str) -> Option<Class> {
     }
 }
 
+impl Class {
+    /// The `limit` label of `gatehouse_rate_limited_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::Mail => "mail",
+            Self::Links => "links",
+            Self::Token => "token",
+        }
+    }
+}
+
 type Limiter = DefaultKeyedRateLimiter<IpAddr>;
 
 /// One in-memory limiter per class; `None` where the setting is 0.
@@ -203,7 +215,8 @@ pub async fn enforce(
         _ => None,
     };
     if let Some((class, pattern, retry_after)) = limited {
-        tracing::info!(class = ?class, route = %pattern, retry_after, "rate limited");
+        tracing::info!(limit = class.as_str(), route = %pattern, retry_after, "rate limited");
+        super::metrics::rate_limited(class.as_str());
         return Ok(req.into_response(too_many(&pattern, retry_after)));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
