@@ -116,6 +116,36 @@ async fn over_https_cookies_are_prefixed_and_secure_and_hsts_is_sent(backend: Ba
     assert_eq!(profile.status(), 401);
 }
 
+/// The upstream flow's binding cookie: `__Secure-`, `Secure`, and still only for `/federation`.
+#[tokio::test]
+async fn over_https_the_federation_binding_cookie_is_secure_prefixed_and_path_limited() {
+    let up_port = testkit::free_port();
+    let upstream_url = format!("http://localhost:{up_port}");
+    let _upstream =
+        Gatehouse::builder(support::bin()).port(up_port).env("GATEHOUSE_ISSUER", &upstream_url).start().await;
+    let port = testkit::free_port();
+    let gh = Gatehouse::builder(support::bin())
+        .port(port)
+        .env("GATEHOUSE_ISSUER", format!("https://127.0.0.1:{port}"))
+        .env("GATEHOUSE_FEDERATION__GOOGLE__CLIENT_ID", "gatehouse")
+        .env("GATEHOUSE_FEDERATION__GOOGLE__CLIENT_SECRET", "not-used-here")
+        .env("GATEHOUSE_FEDERATION__GOOGLE__ISSUER", &upstream_url)
+        .start()
+        .await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = http.get(gh.url("/federation/google/start")).send().await.unwrap();
+    assert_eq!(resp.status(), 302, "{:?}", resp.headers());
+    assert!(resp.headers().get("strict-transport-security").is_some());
+    let cookies = set_cookies(resp.headers());
+    let binding = cookies
+        .iter()
+        .find(|c| c.starts_with("__Secure-gatehouse_federation="))
+        .unwrap_or_else(|| panic!("{cookies:?}"));
+    for attribute in ["Secure", "HttpOnly", "Path=/federation", "SameSite=Lax"] {
+        assert!(binding.split("; ").any(|a| a == attribute), "{attribute} missing: {binding}");
+    }
+}
+
 #[tokio::test]
 async fn over_https_cookies_are_prefixed_and_secure_and_hsts_is_sent_sqlite() {
     over_https_cookies_are_prefixed_and_secure_and_hsts_is_sent(Backend::Sqlite).await;
