@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is a failed test")]
 
+mod abuse;
 mod admin;
 mod api;
 mod authorize_browser;
@@ -17,12 +18,14 @@ mod errors;
 mod federation;
 mod federation_apple_facebook;
 mod keys;
+mod log_secrets;
 mod logout;
 mod maintenance;
 mod more_flows;
 mod multinode;
 mod ops;
 mod profile;
+mod security_headers;
 mod self_service;
 mod sessions;
 mod signup;

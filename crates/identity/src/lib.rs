@@ -56,4 +56,4 @@ pub use signup::{
 pub use store::{
     AccountStore, CreateAccount, NewSession, RevocationStore, Session, SessionStore, StoreError,
 };
-pub use throttle::{Throttle, ThrottlePolicy, ThrottleState, ThrottleStore, mail_key};
+pub use throttle::{Throttle, ThrottlePolicy, ThrottleState, ThrottleStore, mail_key, sign_in_key};

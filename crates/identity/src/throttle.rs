@@ -66,6 +66,14 @@ pub fn mail_key(purpose: Purpose, email: &str) -> String {
     format!("mail:{}:{}", purpose.as_str(), address.as_str())
 }
 
+/// The key that counts sign-in attempts (password or typed code) for the address `email` as
+/// typed. Like [`mail_key`] it is the typed address, hashed, so an address without an account
+/// is limited the same way and the answer tells nothing.
+pub fn sign_in_key(email: &str) -> String {
+    let address = tokens::TokenHash::of(&email.trim().to_lowercase());
+    format!("sign_in:{}", address.as_str())
+}
+
 pub trait ThrottleStore {
     /// Applies `policy` to `key` at `now` in one transaction: an allowed event is counted, a
     /// refused one changes nothing. Two nodes hitting one key at once are counted one after
@@ -153,5 +161,13 @@ mod tests {
         assert_ne!(key, mail_key(Purpose::PasswordReset, "olive@example.org"));
         assert!(!key.contains("olive"));
         assert!(key.starts_with("mail:sign_in_code:"));
+    }
+
+    #[test]
+    fn sign_in_keys_ignore_case_and_spaces_and_differ_from_mail_keys() {
+        let key = sign_in_key(" Olive@Example.org ");
+        assert_eq!(key, sign_in_key("olive@example.org"));
+        assert!(key.starts_with("sign_in:") && !key.contains("olive"));
+        assert_ne!(key, mail_key(Purpose::SignInCode, "olive@example.org"));
     }
 }

@@ -13,6 +13,8 @@ use identity::{Argon2Params, CodePolicy, LockoutPolicy, PasswordPolicy, Password
 use mail::MailSettings;
 use serde::{Deserialize, Serialize};
 
+pub use crate::http::limits::LimitSettings;
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -38,6 +40,18 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub admin: AdminSettings,
     pub maintenance: MaintenanceSettings,
+    /// Per-IP and per-account rate limits (docs/security.md).
+    pub limits: LimitSettings,
+    pub http: HttpSettings,
+}
+
+/// How gatehouse sees the network in front of it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Proxies (addresses or networks like `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client. Empty: the TCP peer is the client and the header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The purge of rows that have stopped mattering (`store::Retention`), run by every node.
@@ -225,6 +239,8 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             admin: AdminSettings::default(),
             maintenance: MaintenanceSettings::default(),
+            limits: LimitSettings::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -437,6 +453,14 @@ impl Settings {
             ));
         }
         self.federation.providers().map_err(|e| SettingsError::Invalid { key: e.key, message: e.message })?;
+        crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)
+            .map_err(|m| invalid("http.trusted_proxies", m))?;
+        if self.limits.sign_in_per_account_window_secs <= 0 {
+            return Err(invalid(
+                "limits.sign_in_per_account_window_secs",
+                "must be a positive number of seconds".into(),
+            ));
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", format!("use text or json, not \"{}\"", self.log.format)));
         }

@@ -218,3 +218,21 @@ fn facebook_comes_from_the_environment_between_microsoft_and_generic_providers()
     assert_eq!(names, ["Microsoft", "Facebook"]);
     assert!(!format!("{s:?}").contains("app-secret"));
 }
+
+#[test]
+fn trusted_proxies_and_limits_load_from_the_environment_and_bad_ones_are_named() {
+    let s = Settings::load(
+        None,
+        env(&[
+            ("GATEHOUSE_HTTP__TRUSTED_PROXIES", "[\"10.0.0.0/8\", \"192.0.2.5\"]"),
+            ("GATEHOUSE_LIMITS__TOKEN_PER_IP_PER_MINUTE", "0"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.http.trusted_proxies, ["10.0.0.0/8", "192.0.2.5"]);
+    assert_eq!(s.limits.token_per_ip_per_minute, 0);
+    let bad = Settings::load(None, env(&[("GATEHOUSE_HTTP__TRUSTED_PROXIES", "[\"proxy.internal\"]")]));
+    assert!(bad.unwrap_err().to_string().starts_with("setting http.trusted_proxies:"));
+    let bad = Settings::load(None, env(&[("GATEHOUSE_LIMITS__SIGN_IN_PER_ACCOUNT_WINDOW_SECS", "0")]));
+    assert!(bad.unwrap_err().to_string().contains("limits.sign_in_per_account_window_secs"));
+}

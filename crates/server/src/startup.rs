@@ -107,7 +107,16 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         federation::Federation::new(&settings.federation, settings.issuer_base()).map_err(|e| {
             StartError::Settings(crate::settings::SettingsError::Invalid { key: e.key, message: e.message })
         })?;
+    let trusted_proxies = crate::http::client_ip::TrustedProxies::parse(&settings.http.trusted_proxies)
+        .map_err(|message| {
+            StartError::Settings(crate::settings::SettingsError::Invalid {
+                key: "http.trusted_proxies".into(),
+                message,
+            })
+        })?;
     Ok(AppState {
+        limits: Arc::new(crate::http::limits::RateLimits::new(&settings.limits)),
+        trusted_proxies: Arc::new(trusted_proxies),
         federation,
         master: Arc::new(master),
         client_jwks: Arc::new(client_jwks),
@@ -132,12 +141,15 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     actix_web::rt::spawn(crate::flows::outbox::run(state.clone()));
     actix_web::rt::spawn(crate::flows::backchannel::run(state.clone()));
     actix_web::rt::spawn(crate::flows::purge::run(state.clone()));
+    actix_web::rt::spawn(crate::http::limits::sweep_forever(state.clone()));
     actix_web::rt::spawn(crate::keys::run(state.store.clone(), state.keys.clone(), state.settings.clone()));
     let server = HttpServer::new({
         let state = state.clone();
         move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
+                .wrap(actix_web::middleware::from_fn(crate::http::limits::enforce))
+                .wrap(crate::http::headers::security(&state.settings))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(crate::http::access::observe))
                 .configure(routes::configure)

@@ -38,6 +38,10 @@ pub struct AppState {
     pub master: Arc<tokens::MasterKey>,
     /// The JWKS documents of `private_key_jwt` clients registered with a `jwks_uri`.
     pub client_jwks: Arc<crate::http::client_jwks::JwksCache>,
+    /// Per-IP rate limits, in this node's memory (`http/limits.rs`).
+    pub limits: Arc<crate::http::limits::RateLimits>,
+    /// Whose `X-Forwarded-For` names the client (`http/client_ip.rs`).
+    pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
 }
 
 impl AppState {

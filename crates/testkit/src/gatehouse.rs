@@ -56,17 +56,32 @@ impl GatehouseBuilder {
     }
 
     /// Spawns `<bin> serve` and waits (≤ 30 s) until `GET /health/ready` answers 200.
-    /// Panics with the server's stderr if it exits or never gets ready.
+    /// Panics with the server's stderr if it exits or never gets ready. A free port picked here
+    /// can be taken by another process before the server binds it: then it tries another.
     pub async fn start(self) -> Gatehouse {
+        let attempts = if self.port.is_some() { 1 } else { 5 };
+        for attempt in 1..=attempts {
+            let port = self.port.unwrap_or_else(crate::free_port);
+            let mut gatehouse = self.spawn(port);
+            match gatehouse.wait_ready().await {
+                Ok(()) => return gatehouse,
+                Err(why) if attempt < attempts && why.contains("Address already in use") => continue,
+                Err(why) => panic!("{why}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn spawn(&self, port: u16) -> Gatehouse {
         let data = tempfile::Builder::new()
             .prefix("gatehouse-test-")
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a data dir for gatehouse: {e}"));
         let data_dir = data.path().to_path_buf();
-        let port = self.port.unwrap_or_else(crate::free_port);
         let base_url = format!("http://127.0.0.1:{port}");
         let database_url = self
             .database_url
+            .clone()
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("gatehouse.db").display()));
         let mut env = vec![
             ("GATEHOUSE_BIND".to_owned(), format!("127.0.0.1:{port}")),
@@ -76,7 +91,7 @@ impl GatehouseBuilder {
             // Cheap hashing: a test signs in many times and never needs a strong hash.
             ("GATEHOUSE_PASSWORDS__ARGON2__MEMORY_KIB".to_owned(), "1024".to_owned()),
         ];
-        env.extend(self.env);
+        env.extend(self.env.iter().cloned());
 
         let log = |name: &str| {
             File::create(data_dir.join(name))
@@ -89,10 +104,7 @@ impl GatehouseBuilder {
             .stderr(log("stderr.log"))
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", self.bin.display()));
-        let mut gatehouse =
-            Gatehouse { base_url, data_dir, database_url, bin: self.bin, env, child, _data: data };
-        gatehouse.wait_ready().await;
-        gatehouse
+        Gatehouse { base_url, data_dir, database_url, bin: self.bin.clone(), env, child, _data: data }
     }
 }
 
@@ -145,7 +157,8 @@ impl Gatehouse {
         std::fs::read_to_string(self.data_dir.join("stdout.log")).unwrap_or_default()
     }
 
-    async fn wait_ready(&mut self) {
+    /// `Err` says why it never got ready, with its stderr.
+    async fn wait_ready(&mut self) -> Result<(), String> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
@@ -154,19 +167,22 @@ impl Gatehouse {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("gatehouse serve exited ({status}) before it was ready:\n{}", self.stderr());
+                return Err(format!(
+                    "gatehouse serve exited ({status}) before it was ready:\n{}",
+                    self.stderr()
+                ));
             }
             let last = match http.get(&ready).send().await {
-                Ok(response) if response.status() == reqwest::StatusCode::OK => return,
+                Ok(response) if response.status() == reqwest::StatusCode::OK => return Ok(()),
                 Ok(response) => format!("status {}", response.status()),
                 Err(e) => e.to_string(),
             };
             if Instant::now() >= deadline {
                 self.kill();
-                panic!(
+                return Err(format!(
                     "gatehouse serve not ready at {ready} after {READY_TIMEOUT:?} ({last}):\n{}",
                     self.stderr()
-                );
+                ));
             }
             tokio::time::sleep(READY_POLL).await;
         }

@@ -25,6 +25,7 @@ pub async fn verify(
     code: &str,
     ip: Option<String>,
 ) -> Result<CodeSignIn, Failure> {
+    super::password::within_budget(state, email).await?;
     let account = super::mail::account_for(state, email).await?;
     // An unknown address takes the same steps (an attempt on an id no code has), so the time
     // an answer takes does not tell whether the address has an account.

@@ -116,8 +116,8 @@ pub async fn callback(
     let continue_to = flow.continue_to.clone();
     let stop = |e: Stopped| Ok(Outcome { result: Err(e), continue_to: continue_to.clone() });
     // RFC 6749 §10.12: the state must come back to the browser that started the flow.
-    let same_browser =
-        cookies::value(req, cookies::FEDERATION).is_some_and(|b| TokenHash::of(&b) == flow.binding_hash);
+    let same_browser = cookies::value(req, cookies::Name::Federation, state.secure_cookies())
+        .is_some_and(|b| TokenHash::of(&b) == flow.binding_hash);
     if flow.provider != provider || !same_browser || posted != state.federation.uses_form_post(provider) {
         return stop(FederationError::BadState.into());
     }

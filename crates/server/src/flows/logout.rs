@@ -25,7 +25,7 @@ pub async fn end_session(
     state: &AppState,
     now: i64,
 ) -> Result<Option<EndedSession>, Failure> {
-    let Some(secret) = cookies::value(req, cookies::SESSION) else {
+    let Some(secret) = cookies::value(req, cookies::Name::Session, state.secure_cookies()) else {
         return Ok(None);
     };
     let hash = TokenHash::of(&secret);

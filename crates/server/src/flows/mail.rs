@@ -51,14 +51,19 @@ pub async fn request(state: &AppState, email: &str, what: Mailing) -> Result<Thr
 
 /// What a page or the API says when [`request`] was throttled.
 pub fn too_soon(retry_after: i64) -> String {
-    let wait = match retry_after {
-        ..=1 => "a second".to_owned(),
-        2..=90 => format!("{retry_after} seconds"),
-        _ => format!("{} minutes", (retry_after + 59) / 60),
-    };
+    let wait = wait_text(retry_after);
     format!(
         "We sent an email to this address a moment ago. Check your inbox and junk folder, or ask again in {wait}."
     )
+}
+
+/// "a second", "40 seconds", "3 minutes".
+pub fn wait_text(retry_after: i64) -> String {
+    match retry_after {
+        ..=1 => "a second".to_owned(),
+        2..=90 => format!("{retry_after} seconds"),
+        _ => format!("{} minutes", (retry_after + 59) / 60),
+    }
 }
 
 /// Counts a mail of `purpose` to `email` against the resend limits

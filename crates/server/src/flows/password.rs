@@ -14,6 +14,7 @@ pub async fn sign_in(
     password: &str,
     ip: Option<String>,
 ) -> Result<SignInOutcome, Failure> {
+    within_budget(state, email).await?;
     let now = AppState::now();
     let account = match Email::parse(email) {
         Ok(email) => state.db(move |s| s.find_account_by_email(&email)).await?,
@@ -61,6 +62,25 @@ pub async fn sign_in(
         _ => {}
     }
     Ok(outcome)
+}
+
+/// Counts one sign-in attempt (a password or a typed code) against the typed address's budget
+/// (`limits.sign_in_per_account` per window, shared by every node); over it, 429. Kept
+/// before argon2, so a distributed guesser cannot make one account cost unbounded hashing.
+pub async fn within_budget(state: &AppState, email: &str) -> Result<(), Failure> {
+    use identity::{Throttle, ThrottleStore};
+    let Some(policy) = state.settings.limits.per_account() else {
+        return Ok(());
+    };
+    let (key, now) = (identity::sign_in_key(email), AppState::now());
+    match state.db(move |s| s.hit(&key, &policy, now)).await? {
+        Throttle::Allowed => Ok(()),
+        Throttle::Limited { retry_after } => {
+            tracing::info!(retry_after, "sign-in budget of an address spent");
+            crate::http::metrics::rate_limited("account");
+            Err(Failure::TooManyRequests { retry_after })
+        }
+    }
 }
 
 /// Checks a new password against every rule (the policy with the account's email and names,

@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 /// The live session named by the request's cookie, if any.
 pub async fn current(req: &HttpRequest, state: &AppState, now: i64) -> Result<Option<Session>, Failure> {
-    let Some(secret) = cookies::value(req, cookies::SESSION) else {
+    let Some(secret) = cookies::value(req, cookies::Name::Session, state.secure_cookies()) else {
         return Ok(None);
     };
     let hash = TokenHash::of(&secret);
@@ -35,11 +35,11 @@ pub async fn citizen(req: &HttpRequest, state: &AppState, now: i64) -> Result<Op
     Ok(account.map(|account| Citizen { session, account }))
 }
 
-/// The client's address for the audit trail. Behind a reverse proxy it is what the proxy put
-/// in `Forwarded`/`X-Forwarded-For`; without one a client can write those headers itself, so
-/// the address is a lead for an investigation, not proof.
+/// The client's address for the audit trail: the TCP peer, or what a proxy named in
+/// `http.trusted_proxies` put in `X-Forwarded-For` (`http/client_ip.rs`).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.connection_info().realip_remote_addr().map(str::to_owned)
+    let state = req.app_data::<actix_web::web::Data<AppState>>()?;
+    crate::http::client_ip::of(req, &state.trusted_proxies).map(|ip| ip.to_string())
 }
 
 /// Starts a session for `account` and returns its cookie. A session the browser already had is
@@ -96,5 +96,5 @@ pub async fn start_with_idp(
         .await?;
     // "Keep me signed in" makes the cookie outlive the browser; otherwise it ends with it.
     let max_age = keep_signed_in.then_some(ttl);
-    Ok(cookies::build(cookies::SESSION, secret.expose().to_owned(), state.secure_cookies(), max_age))
+    Ok(cookies::build(cookies::Name::Session, secret.expose().to_owned(), state.secure_cookies(), max_age))
 }

@@ -63,12 +63,12 @@ pub mod forms {
 
     /// The token to put in a form, and the cookie to set if the browser had none.
     pub fn issue(req: &HttpRequest, state: &AppState) -> (String, Option<Cookie<'static>>) {
-        match cookies::value(req, cookies::CSRF) {
+        match cookies::value(req, cookies::Name::Csrf, state.secure_cookies()) {
             Some(value) => (state.csrf.token_for(&value), None),
             None => {
                 let value = super::new_cookie_value();
                 let token = state.csrf.token_for(&value);
-                (token, Some(cookies::build(cookies::CSRF, value, state.secure_cookies(), None)))
+                (token, Some(cookies::build(cookies::Name::Csrf, value, state.secure_cookies(), None)))
             }
         }
     }
@@ -87,8 +87,8 @@ pub mod forms {
     /// Refuses a form whose token does not match the browser's cookie, with a page that leads
     /// back to `back`.
     pub fn check(req: &HttpRequest, state: &AppState, token: &str, back: String) -> Result<(), Failure> {
-        let valid =
-            cookies::value(req, cookies::CSRF).is_some_and(|cookie| state.csrf.verify(&cookie, token));
+        let valid = cookies::value(req, cookies::Name::Csrf, state.secure_cookies())
+            .is_some_and(|cookie| state.csrf.verify(&cookie, token));
         if valid {
             return Ok(());
         }

@@ -26,6 +26,9 @@ pub enum Failure {
     Page { status: StatusCode, title: String, message: String, back: Option<String> },
     /// An error of the JSON API (`routes/api`).
     Api(crate::routes::api::ApiError),
+    /// 429: over a rate limit (`http/limits.rs`, or an account's sign-in budget); a page with
+    /// `Retry-After`. The JSON API rewrites it into its own shape (`routes/api`).
+    TooManyRequests { retry_after: i64 },
     /// Something broke inside; logged, never detailed to the client.
     Internal(Box<dyn std::error::Error + Send + Sync>),
     /// The same, on an endpoint whose clients read JSON (token, userinfo).
@@ -68,6 +71,9 @@ impl std::fmt::Display for Failure {
             Self::Bearer(e) => write!(f, "bearer refused: {:?}", e.as_ref().map(|e| e.code.as_str())),
             Self::Page { title, .. } => write!(f, "page: {title}"),
             Self::Api(e) => write!(f, "api error: {}", e.error),
+            Self::TooManyRequests { retry_after } => {
+                write!(f, "too many requests: retry after {retry_after} s")
+            }
             Self::Internal(e) | Self::InternalJson(e) => write!(f, "internal error: {e}"),
         }
     }
@@ -103,6 +109,7 @@ impl ResponseError for Failure {
             Self::Bearer(_) => StatusCode::UNAUTHORIZED,
             Self::Page { status, .. } => *status,
             Self::Api(e) => e.status,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) | Self::InternalJson(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,6 +151,18 @@ impl ResponseError for Failure {
             }
             Self::Page { status, title, message, back } => page(*status, title, message, back.as_deref()),
             Self::Api(e) => e.response(),
+            Self::TooManyRequests { retry_after } => {
+                let message = format!(
+                    "There were too many attempts from your connection or for this account. Please wait {} and try again.",
+                    crate::flows::mail::wait_text(*retry_after)
+                );
+                let mut response =
+                    page(StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", &message, None);
+                if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
             Self::Internal(e) => {
                 log_chain(e.as_ref());
                 page(

@@ -96,6 +96,14 @@ pub fn token_issued(grant: &str) {
     METRICS.tokens.with_label_values(&[grant_label(grant)]).inc();
 }
 
+/// The limits a request can be refused by (`http/limits.rs`, `flows/password.rs`).
+pub const RATE_LIMITS: [&str; 5] = ["sign_in", "mail", "links", "token", "account"];
+
+/// Counts one request refused with 429 by `limit`, one of [`RATE_LIMITS`].
+pub fn rate_limited(limit: &'static str) {
+    METRICS.rate_limited.with_label_values(&[limit]).inc();
+}
+
 /// Counts one HTTP request and observes its latency. `route` is the match pattern.
 pub fn observe_request(method: &Method, route: Option<&str>, status: u16, elapsed: Duration) {
     let status = status.to_string();
@@ -203,6 +211,7 @@ struct Metrics {
     http_duration: HistogramVec,
     sign_ins: IntCounterVec,
     tokens: IntCounterVec,
+    rate_limited: IntCounterVec,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -237,12 +246,20 @@ impl Metrics {
                 Opts::new("gatehouse_tokens_issued_total", "Token responses issued, by grant type."),
                 &["grant_type"],
             )?,
+            rate_limited: IntCounterVec::new(
+                Opts::new(
+                    "gatehouse_rate_limited_total",
+                    "Requests refused with 429, by the limit they hit.",
+                ),
+                &["limit"],
+            )?,
             registry,
         };
         m.registry.register(Box::new(m.http_requests.clone()))?;
         m.registry.register(Box::new(m.http_duration.clone()))?;
         m.registry.register(Box::new(m.sign_ins.clone()))?;
         m.registry.register(Box::new(m.tokens.clone()))?;
+        m.registry.register(Box::new(m.rate_limited.clone()))?;
         // Every sign-in and grant series exists from the start at 0, so rate() and alerts see
         // the first event, and a dashboard shows "none yet" rather than "no data".
         for method in [SignInMethod::Password, SignInMethod::EmailCode] {
@@ -252,6 +269,9 @@ impl Metrics {
         }
         for grant in GRANT_TYPES {
             m.tokens.with_label_values(&[grant]);
+        }
+        for limit in RATE_LIMITS {
+            m.rate_limited.with_label_values(&[limit]);
         }
         Ok(m)
     }

@@ -59,6 +59,19 @@ fn sign_ins_and_tokens_count_by_label() {
 }
 
 #[test]
+fn rate_limited_requests_count_by_limit_from_zero() {
+    let account = r#"gatehouse_rate_limited_total{limit="account"}"#;
+    let before = scrape();
+    assert!(
+        RATE_LIMITS
+            .iter()
+            .all(|l| before.contains(&format!("gatehouse_rate_limited_total{{limit=\"{l}\"}}")))
+    );
+    rate_limited("account");
+    assert_eq!(sample(&scrape(), account) - sample(&before, account), 1.0);
+}
+
+#[test]
 fn sign_in_outcomes_map_to_results() {
     use identity::SignInOutcome;
     assert_eq!(SignInResult::from(&SignInOutcome::Locked { until: 1 }), SignInResult::Locked);

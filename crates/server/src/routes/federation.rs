@@ -136,7 +136,7 @@ async fn finish(
         Err(stop) => stopped(state, provider, stop, continue_to)?,
     };
     // The binding cookie has done its work either way.
-    response.add_cookie(&cookies::federation_removal()).map_err(Failure::internal)?;
+    response.add_cookie(&cookies::federation_removal(state.secure_cookies())).map_err(Failure::internal)?;
     Ok(response)
 }
 

@@ -24,7 +24,7 @@ pub struct SignOutForm {
 
 /// A cookie that replaces the session cookie and expires at once.
 pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
-    cookies::build(cookies::SESSION, String::new(), state.secure_cookies(), Some(0))
+    cookies::build(cookies::Name::Session, String::new(), state.secure_cookies(), Some(0))
 }
 
 pub async fn submit(

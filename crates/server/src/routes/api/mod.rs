@@ -35,7 +35,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(PREFIX)
             .app_data(json_config())
-            .wrap(ErrorHandlers::new().handler(StatusCode::INTERNAL_SERVER_ERROR, server_error_in_json))
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::INTERNAL_SERVER_ERROR, server_error_in_json)
+                    .handler(StatusCode::TOO_MANY_REQUESTS, too_many_in_json),
+            )
             .route("/openapi.json", web::get().to(openapi))
             .route("/password-rules", web::get().to(account::password_rules))
             .route("/signup", web::post().to(account::sign_up))
@@ -109,6 +113,18 @@ impl ApiError {
     /// 429: mail to this address was asked for a moment ago.
     pub fn too_soon(retry_after: i64) -> Self {
         let message = crate::flows::mail::too_soon(retry_after);
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+        }
+    }
+
+    /// 429: over a rate limit (per client address, or the account's sign-in budget).
+    pub fn too_many(retry_after: i64) -> Self {
+        let message = format!(
+            "Too many attempts. Please wait {} and try again.",
+            crate::flows::mail::wait_text(retry_after)
+        );
         Self {
             retry_after: Some(retry_after),
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
@@ -193,5 +209,27 @@ fn server_error_in_json<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     )
     .response();
     let res: ServiceResponse<EitherBody<B>> = ServiceResponse::new(req, body).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// A 429 raised as a page by a shared flow (an account's sign-in budget) answers in this API's
+/// shape; one this API already shaped (JSON) passes unchanged.
+fn too_many_in_json<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let retry_after = res
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let (req, _) = res.into_parts();
+    let res = ServiceResponse::new(req, ApiError::too_many(retry_after).response()).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }
