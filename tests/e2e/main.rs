@@ -9,6 +9,7 @@ mod admin;
 mod api;
 mod authorize_browser;
 mod authorize_more;
+mod bad_input;
 mod browser;
 mod cli;
 mod code_flow;

@@ -129,6 +129,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         move || {
             App::new()
                 .app_data(web::Data::new(state.clone()))
+                .wrap(actix_web::middleware::from_fn(crate::http::fallback::reshape))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(crate::http::access::observe))
                 .configure(routes::configure)

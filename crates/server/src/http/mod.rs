@@ -7,5 +7,6 @@ pub mod client_auth;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod fallback;
 pub mod metrics;
 pub mod request_id;
