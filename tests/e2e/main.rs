@@ -22,6 +22,7 @@ mod more_flows;
 mod multinode;
 mod ops;
 mod profile;
+mod raw_http;
 mod self_service;
 mod sessions;
 mod signup;
