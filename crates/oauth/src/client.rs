@@ -200,6 +200,12 @@ pub fn is_extra_claim_name(name: &str) -> bool {
 
 /// A redirect URI rule violation, as the fix to apply.
 fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
+    // RFC 3986 §2: a URI is printable US-ASCII without spaces. `Url::parse` would forgive more
+    // (it drops tabs and newlines, encodes the rest), but the URI is matched and redirected to
+    // byte for byte, and a Location header cannot carry those characters.
+    if !uri.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("percent-encode spaces, control and non-ASCII characters");
+    }
     // RFC 6749 §3.1.2: "The redirection endpoint URI MUST be an absolute URI".
     let url =
         Url::parse(uri).map_err(|_| "use an absolute URI such as https://portal.example.org/callback")?;
@@ -353,6 +359,22 @@ mod tests {
         ] {
             assert!(register(reg(ok), 1).is_ok(), "{ok}");
         }
+    }
+
+    /// The property fuzz/fuzz_targets/redirect_uri.rs checks (inputs kept in
+    /// fuzz/regressions/redirect_uri/): a registered URI must fit a Location header unchanged.
+    #[test]
+    fn redirect_uris_with_whitespace_controls_or_non_ascii_are_rejected() {
+        for bad in [
+            "https://a.example/cb\n",
+            "https://a.example/c\tb",
+            "https://a.example/caf\u{e9}",
+            " https://a.example/cb",
+        ] {
+            let err = register(reg(bad), 0).unwrap_err();
+            assert!(err.to_string().contains("percent-encode"), "{bad:?}: {err}");
+        }
+        assert!(register(reg("https://a.example/caf%C3%A9"), 0).is_ok());
     }
 
     #[test]

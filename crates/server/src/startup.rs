@@ -149,6 +149,9 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .wrap(actix_web::middleware::from_fn(crate::http::limits::enforce))
+                // Outside the limits (a 429 is reshaped like any error), inside the headers
+                // (a reshaped answer still gets them).
+                .wrap(actix_web::middleware::from_fn(crate::http::fallback::reshape))
                 .wrap(crate::http::headers::security(&state.settings))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(crate::http::access::observe))

@@ -25,6 +25,7 @@ use crate::store::{Client, ClientId};
 
 pub use consent::ConsentDecision;
 pub use hint::hint_subject;
+pub(crate) use response::append_query;
 pub use response::{AuthorizationResponse, ResponseMode, error_redirect, success_redirect};
 pub use session::{CodeGrant, SessionDecision};
 

@@ -121,10 +121,12 @@ pub fn error_redirect(redirect_uri: &str, err: &OAuthError, state: Option<&str>,
 /// formatted … query component, which MUST be retained when adding additional query
 /// parameters". Done on the string, so the registered URI is kept byte for byte. Registered
 /// URIs carry no fragment (checked at registration, §3.1.2).
-fn append_query(uri: &str, query: &str) -> String {
-    let sep = match uri.find('?') {
+pub(crate) fn append_query(uri: &str, query: &str) -> String {
+    // The query is everything after the first '?'; a later '?' is part of it (RFC 3986 §3.4),
+    // so "cb?x=?" needs a '&' like any other non-empty query.
+    let sep = match uri.split_once('?') {
         None => "?",
-        Some(_) if uri.ends_with('?') || uri.ends_with('&') => "",
+        Some((_, existing)) if existing.is_empty() || existing.ends_with('&') => "",
         Some(_) => "&",
     };
     format!("{uri}{sep}{query}")
@@ -150,6 +152,15 @@ mod tests {
         let url = success_redirect("https://a.example/cb", "c0de", Some("s t&=x"), ISS);
         assert!(url.starts_with("https://a.example/cb?code=c0de&"));
         assert_eq!(query(&url), pairs(&[("code", "c0de"), ("state", "s t&=x"), ("iss", ISS)]));
+    }
+
+    /// Found by fuzz/fuzz_targets/redirect_uri.rs (fuzz/regressions/redirect_uri/query-ending-in-question-mark):
+    /// a registered query ending in '?' swallowed the name of `code`.
+    #[test]
+    fn a_query_that_ends_in_a_question_mark_still_gets_a_separator() {
+        let url = success_redirect("com.example.app:/cb?next=?", "c", Some("s"), ISS);
+        assert_eq!(url, "com.example.app:/cb?next=?&code=c&state=s&iss=https%3A%2F%2Fid.example.org");
+        assert_eq!(query(&url), pairs(&[("next", "?"), ("code", "c"), ("state", "s"), ("iss", ISS)]));
     }
 
     #[test]

@@ -16,7 +16,6 @@
 pub mod backchannel;
 
 use tokens::{ID_TOKEN_TYP, IdTokenClaims, KeySet};
-use url::Url;
 
 use crate::store::{Client, ClientId};
 
@@ -126,21 +125,25 @@ pub fn validate(
             if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
                 return Err(LogoutError::UnregisteredRedirect);
             }
-            Some(with_state(uri, params.state.as_deref()).ok_or(LogoutError::UnregisteredRedirect)?)
+            Some(with_state(uri, params.state.as_deref()))
         }
     };
     Ok(LogoutRequest { hint, redirect })
 }
 
 /// `uri` with `state` added to its query (RP-Initiated §3: "If the state parameter was passed
-/// … the OP MUST pass it back"); registered URIs are absolute, so parsing fails only for a
-/// corrupt registration.
-fn with_state(uri: &str, state: Option<&str>) -> Option<String> {
-    let mut url = Url::parse(uri).ok()?;
-    if let Some(state) = state.filter(|s| !s.is_empty()) {
-        url.query_pairs_mut().append_pair("state", state);
+/// … the OP MUST pass it back"). Done on the string, as for the authorization response, so
+/// the registered URI is kept byte for byte (a parsed URL would be normalised: `https://A.example`
+/// became `https://a.example/`).
+fn with_state(uri: &str, state: Option<&str>) -> String {
+    match state.filter(|s| !s.is_empty()) {
+        Some(state) => {
+            let query =
+                url::form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish();
+            crate::authorize::append_query(uri, &query)
+        }
+        None => uri.to_owned(),
     }
-    Some(url.into())
 }
 
 #[cfg(test)]

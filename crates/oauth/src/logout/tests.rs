@@ -95,6 +95,17 @@ fn a_registered_post_logout_redirect_uri_gets_the_state() {
     assert_eq!(request.redirect.as_deref(), Some("https://portal.example.org/bye?x=1"));
 }
 
+/// Found by fuzz/fuzz_targets/redirect_uri.rs (fuzz/regressions/redirect_uri/logout-normalised-uri):
+/// the redirect went to the parsed, normalised URI instead of the registered one.
+#[test]
+fn the_post_logout_redirect_keeps_the_registered_uri_byte_for_byte() {
+    let mut c = portal();
+    c.post_logout_redirect_uris = vec!["https://Portal.example.org".into()];
+    let p = params(None, Some("client-1"), Some("https://Portal.example.org"));
+    let request = validate(&p, None, Some(&c.id), Some(&c)).unwrap();
+    assert_eq!(request.redirect.as_deref(), Some("https://Portal.example.org?state=st+1"));
+}
+
 #[test]
 fn post_logout_redirect_uri_must_match_exactly_and_needs_a_client() {
     let c = portal();

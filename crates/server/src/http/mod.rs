@@ -9,6 +9,7 @@ pub mod client_jwks;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod fallback;
 pub mod headers;
 pub mod limits;
 pub mod metrics;

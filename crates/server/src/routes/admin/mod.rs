@@ -14,6 +14,7 @@ mod operations;
 use std::future::{Ready, ready};
 
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlers;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use identity::{AuditKind, AuditStore, NewAuditEvent};
 
@@ -29,6 +30,11 @@ const OPENAPI: &str = include_str!("../../../../../docs/openapi-admin.json");
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(PREFIX)
+            // Internal failures answer in the API's JSON shape, as under /api/v1.
+            .wrap(
+                ErrorHandlers::new()
+                    .handler(StatusCode::INTERNAL_SERVER_ERROR, super::api::server_error_in_json),
+            )
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|error, _| {
                 Failure::Api(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", error.to_string()))
                     .into()

@@ -27,12 +27,25 @@ pub struct RotateRequest {
 }
 
 /// Starts a rotation (as `gatehouse keys rotate`); 409 while a rotated-in key is pending.
+/// The body is optional: none rotates every algorithm, but one that is not a valid request is
+/// a 400, never read as "none" (a mistyped `{"algorithm": "ES256"}` must not rotate both).
 pub async fn rotate_keys(
     op: Operator,
     state: web::Data<AppState>,
-    body: Option<web::Json<RotateRequest>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    let algs = match body.and_then(|b| b.into_inner().alg) {
+    let request: RotateRequest = if body.trim_ascii().is_empty() {
+        RotateRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("The request body is not valid: {e}"),
+            )
+        })?
+    };
+    let algs = match request.alg {
         None => tokens::Algorithm::ALL.to_vec(),
         Some(name) => vec![tokens::Algorithm::parse(&name).ok_or_else(|| {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "alg must be RS256 or ES256")

@@ -200,7 +200,7 @@ fn json_config() -> web::JsonConfig {
 }
 
 /// Internal failures (logged where they happen) answer in this API's shape, not as a page.
-fn server_error_in_json<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub(crate) fn server_error_in_json<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
     let body = ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
