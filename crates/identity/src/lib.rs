@@ -36,7 +36,9 @@ pub use federated::{
     BoundAccount, FederationStore, LOCAL_METHOD, MethodBinding, NewUpstreamFlow, Refusal, Resolution,
     TakeFlow, UpstreamIdentity, resolve,
 };
-pub use lockout::{LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, locked_message};
+pub use lockout::{
+    LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, PasswordAttempt, locked_message,
+};
 pub use password::{Argon2Params, HashPool, PasswordError};
 pub use policy::{PasswordPolicy, PolicyViolation};
 pub use profile::{

@@ -70,6 +70,21 @@ impl LockoutStore for MemoryStore {
         Ok(*state)
     }
 
+    fn begin_password_attempt(
+        &self,
+        account: &AccountId,
+        policy: &LockoutPolicy,
+        now: i64,
+    ) -> Result<crate::lockout::PasswordAttempt, StoreError> {
+        let mut t = self.tables();
+        let state = t.lockouts.entry(account.clone()).or_default();
+        let attempt = state.begin_attempt(policy, now);
+        if let crate::lockout::PasswordAttempt::Allowed(after) = attempt {
+            *state = after;
+        }
+        Ok(attempt)
+    }
+
     fn lockout_state(&self, account: &AccountId, _now: i64) -> Result<LockoutState, StoreError> {
         Ok(self.tables().lockouts.get(account).copied().unwrap_or_default())
     }
