@@ -12,8 +12,10 @@
 //!   is still `sending` and is sent again       └─ crash between: recorded, never delivered
 //! ```
 //!
-//! The only window left is between `record` returning and the five bytes of `\r\n.\r\n`
-//! reaching the socket: microseconds, in which a crash loses the message (never duplicates it).
+//! The only window left opens when the database commits and closes when the five bytes of
+//! `\r\n.\r\n` leave the process — the commit's reply and one `write`: microseconds on an idle
+//! machine, milliseconds on a saturated one. A crash there loses the message, never duplicates
+//! it (docs/testing.md, "Crash safety").
 //! The session runs on a blocking thread with a runtime of its own, because `record` is a
 //! synchronous database commit made from inside lettre's write of the message.
 
