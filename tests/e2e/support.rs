@@ -263,3 +263,20 @@ pub async fn password_sign_in(
     )
     .await
 }
+
+/// Rows of `sql` run on the server's database as an operator would (`psql` on PostgreSQL, the
+/// `sqlite3` shell on SQLite), one string per row, columns joined by `|`.
+pub fn query(gh: &Gatehouse, sql: &str) -> Vec<String> {
+    let out = match gh.database_url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let output = std::process::Command::new("sqlite3")
+                .args([path, sql])
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run sqlite3 (apt-get install sqlite3): {e}"));
+            assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap()
+        }
+        None => testkit::psql(&gh.database_url, sql),
+    };
+    out.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}

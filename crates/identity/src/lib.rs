@@ -37,7 +37,7 @@ pub use federated::{
     TakeFlow, UpstreamIdentity, resolve,
 };
 pub use lockout::{
-    LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, RecordedFailure, locked_message,
+    LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, PasswordAttempt, locked_message,
 };
 pub use password::{Argon2Params, HashPool, PasswordError};
 pub use policy::{PasswordPolicy, PolicyViolation};

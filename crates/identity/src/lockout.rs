@@ -101,6 +101,30 @@ impl LockoutState {
     }
 }
 
+/// What [`LockoutState::begin_attempt`] decided about a password check about to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordAttempt {
+    /// The password may be checked. The attempt is already counted as a failure in the state
+    /// (which is locked if it reached the threshold); a right password clears it again.
+    Allowed(LockoutState),
+    /// Locked before this attempt: refuse without checking the password.
+    Locked(LockoutState),
+}
+
+impl LockoutState {
+    /// Counts a password attempt *before* its check, so that parallel attempts cannot race past
+    /// the threshold: each takes the count one step further under the store's row lock, and once
+    /// the count locks the account every later attempt is refused unchecked. Checking first and
+    /// counting afterwards would let N guesses sent at once all be checked while the count still
+    /// read "clear" (OWASP ASVS 5.0 §6.3.1, limits on failed authentication attempts).
+    pub fn begin_attempt(&self, policy: &LockoutPolicy, now: i64) -> PasswordAttempt {
+        if self.is_locked(now).is_some() {
+            return PasswordAttempt::Locked(*self);
+        }
+        PasswordAttempt::Allowed(self.after_failure(policy, now))
+    }
+}
+
 /// What the sign-in page says when the account is locked. It names the way out in the guide's
 /// words ("Unlock account?") and the time left, rounded up to whole minutes.
 pub fn locked_message(until: i64, now: i64) -> String {
@@ -117,22 +141,6 @@ pub fn locked_message(until: i64, now: i64) -> String {
     )
 }
 
-/// A failure as counted: the state after it, and whether this very failure locked the account
-/// (exactly one of N racing failures does; the audit trail records the lock once).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecordedFailure {
-    pub state: LockoutState,
-    pub newly_locked: bool,
-}
-
-impl RecordedFailure {
-    /// From the states before and after one failure at `now`.
-    pub fn between(before: &LockoutState, after: LockoutState, now: i64) -> Self {
-        let newly_locked = before.is_locked(now).is_none() && after.is_locked(now).is_some();
-        RecordedFailure { state: after, newly_locked }
-    }
-}
-
 /// Where lockout state lives. Implemented by the `store` crate; DESIGN.md keeps it in the
 /// database so every node sees the same lock.
 pub trait LockoutStore {
@@ -143,22 +151,24 @@ pub trait LockoutStore {
     /// lock (`SELECT … FOR UPDATE` on PostgreSQL, a write transaction (`BEGIN IMMEDIATE`) on
     /// SQLite) or as one conditional `UPDATE … RETURNING` computing the same rule; never a plain
     /// read followed by a separate write.
-    fn record_failure(
-        &self,
-        account: &AccountId,
-        policy: &LockoutPolicy,
-        now: i64,
-    ) -> Result<RecordedFailure, StoreError>;
-
-    /// [`record_failure`](Self::record_failure), for callers that need only the state.
     fn record_failed_sign_in(
         &self,
         account: &AccountId,
         policy: &LockoutPolicy,
         now: i64,
-    ) -> Result<LockoutState, StoreError> {
-        self.record_failure(account, policy, now).map(|r| r.state)
-    }
+    ) -> Result<LockoutState, StoreError>;
+
+    /// Counts a password attempt for `account` before its check, as
+    /// [`LockoutState::begin_attempt`] decides, in one transaction under the same row lock as
+    /// [`record_failed_sign_in`](Self::record_failed_sign_in): of N attempts arriving at once,
+    /// at most `max_failures` are [`PasswordAttempt::Allowed`] before the lock. An allowed attempt whose
+    /// password turns out right is undone with [`clear_lockout`](Self::clear_lockout).
+    fn begin_password_attempt(
+        &self,
+        account: &AccountId,
+        policy: &LockoutPolicy,
+        now: i64,
+    ) -> Result<PasswordAttempt, StoreError>;
 
     /// The account's state as stored, [`LockoutState::default`] when there is none. The store may
     /// drop a state whose lock and window are over at `now`; callers still ask
@@ -277,6 +287,32 @@ mod tests {
         assert!(text.ends_with("try again in 30 minutes."), "{text}");
         assert!(locked_message(T0 + 61, T0).ends_with("in 2 minutes."));
         assert!(locked_message(T0 + 1, T0).ends_with("in 1 minute."));
+    }
+
+    #[test]
+    fn an_attempt_is_counted_before_its_check_and_a_locked_account_allows_none() {
+        let policy = LockoutPolicy { max_failures: 3, ..LockoutPolicy::default() };
+        let two = fail_times(&policy, [T0, T0 + 1]);
+        let PasswordAttempt::Allowed(third) = two.begin_attempt(&policy, T0 + 2) else { panic!("allowed") };
+        assert_eq!(third, two.after_failure(&policy, T0 + 2), "counted as a failure already");
+        assert!(third.is_locked(T0 + 2).is_some(), "the attempt that reaches the threshold locks");
+        assert_eq!(third.begin_attempt(&policy, T0 + 3), PasswordAttempt::Locked(third), "and is the last");
+        assert!(matches!(third.after_success().begin_attempt(&policy, T0 + 3), PasswordAttempt::Allowed(_)));
+    }
+
+    #[test]
+    fn parallel_attempts_allow_exactly_max_failures_checks() {
+        let store = std::sync::Arc::new(MemoryStore::default());
+        let id = AccountId::from_stored("a".into());
+        let policy = LockoutPolicy { max_failures: 5, ..LockoutPolicy::default() };
+        let allowed = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..40)
+                .map(|_| s.spawn(|| store.begin_password_attempt(&id, &policy, T0).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+        });
+        assert_eq!(allowed.iter().filter(|a| matches!(a, PasswordAttempt::Allowed(_))).count(), 5);
+        assert_eq!(store.lockout_state(&id, T0).unwrap().failures, 5);
     }
 
     #[test]

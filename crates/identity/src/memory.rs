@@ -9,8 +9,7 @@ use tokens::TokenHash;
 
 use crate::{
     AccountId, Consume, LockoutPolicy, LockoutState, LockoutStore, NewOneTimeCode, OneTimeCode,
-    OneTimeCodeStore, PasswordHistoryStore, Purpose, RecordedFailure, StoreError, judge_link,
-    judge_typed_code,
+    OneTimeCodeStore, PasswordHistoryStore, Purpose, StoreError, judge_link, judge_typed_code,
 };
 
 #[derive(Default)]
@@ -59,17 +58,31 @@ impl PasswordHistoryStore for MemoryStore {
 }
 
 impl LockoutStore for MemoryStore {
-    fn record_failure(
+    fn record_failed_sign_in(
         &self,
         account: &AccountId,
         policy: &LockoutPolicy,
         now: i64,
-    ) -> Result<RecordedFailure, StoreError> {
+    ) -> Result<LockoutState, StoreError> {
         let mut t = self.tables();
         let state = t.lockouts.entry(account.clone()).or_default();
-        let before = *state;
         *state = state.after_failure(policy, now);
-        Ok(RecordedFailure::between(&before, *state, now))
+        Ok(*state)
+    }
+
+    fn begin_password_attempt(
+        &self,
+        account: &AccountId,
+        policy: &LockoutPolicy,
+        now: i64,
+    ) -> Result<crate::lockout::PasswordAttempt, StoreError> {
+        let mut t = self.tables();
+        let state = t.lockouts.entry(account.clone()).or_default();
+        let attempt = state.begin_attempt(policy, now);
+        if let crate::lockout::PasswordAttempt::Allowed(after) = attempt {
+            *state = after;
+        }
+        Ok(attempt)
     }
 
     fn lockout_state(&self, account: &AccountId, _now: i64) -> Result<LockoutState, StoreError> {

@@ -5,12 +5,17 @@
 //! [`verify_sign_in`] adds the lockout ([`crate::lockout`]). With it, a caller runs:
 //!
 //! ```text
-//! email ─▶ find_account_by_email ─▶ lockout_state (if found) ─▶ verify_sign_in
-//!   ├─ Authenticated          ─▶ clear_lockout (if any state)
-//!   ├─ Invalid { Some(id) }   ─▶ record_failed_sign_in (may lock: answer Locked then)
+//! email ─▶ find_account_by_email ─▶ begin_password_attempt (if found: counts the attempt
+//!          as a failure first, under the row lock) ─▶ verify_sign_in (given the state only if
+//!          the attempt was refused as Locked)
+//!   ├─ Authenticated          ─▶ clear_lockout (undoes the counted attempt)
+//!   ├─ Invalid { Some(id) }   ─▶ already counted (if that count locked: answer Locked)
 //!   ├─ Invalid { None }       ─▶ nothing to count: the email has no account
 //!   └─ Locked { until }       ─▶ locked_message
 //! ```
+//!
+//! Counting before checking keeps N guesses sent at once from all being checked while the
+//! count still reads "clear": at most `max_failures` are checked before the lock.
 
 use crate::{Account, AccountId, HashPool, LockoutState};
 

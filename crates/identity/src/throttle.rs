@@ -44,6 +44,11 @@ impl ThrottlePolicy {
         let Some(s) = state else {
             return (Throttle::Allowed, Some(fresh));
         };
+        // Events are decided one after another under the key's lock, but each read its clock
+        // before waiting for it: one that read the clock a second before the event stored ahead
+        // of it happens, for the rule, at that event's time. Else, with no interval, it would be
+        // refused for being "before" an event it raced with.
+        let now = now.max(s.last_at);
         let next_allowed = s.last_at.saturating_add(self.min_interval_secs);
         if now < next_allowed {
             return (Throttle::Limited { retry_after: next_allowed - now }, None);
@@ -152,6 +157,17 @@ mod tests {
         let (fourth, _) = policy.decide(s, 5);
         assert_eq!([second, third], [Throttle::Allowed; 2]);
         assert_eq!(fourth, Throttle::Limited { retry_after: 3600 });
+    }
+
+    #[test]
+    fn an_event_that_read_the_clock_before_the_one_stored_ahead_of_it_is_judged_at_its_time() {
+        let policy = ThrottlePolicy { min_interval_secs: 0, ..POLICY };
+        let (_, ahead) = policy.decide(None, 101);
+        let (late, state) = policy.decide(ahead, 100);
+        assert_eq!(late, Throttle::Allowed, "no interval: nothing to wait for");
+        assert_eq!(state.map(|s| (s.count, s.last_at)), Some((2, 101)));
+        // With an interval, it waits from the event ahead of it, not from its own clock.
+        assert_eq!(POLICY.decide(ahead, 100).0, Throttle::Limited { retry_after: 30 });
     }
 
     #[test]

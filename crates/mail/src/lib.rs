@@ -9,8 +9,11 @@
 //!
 //! ```text
 //! settings -> Mailer::from_settings ─┐
-//! messages::password_reset(..) ──────┴─> Mailer::send -> smtp | file (.eml) | log
+//! messages::password_reset(..) ──────┴─> Mailer::send_recorded -> smtp | file (.eml) | log
 //! ```
+//!
+//! Over SMTP the session is lettre's connection driven step by step (`smtp`), so that the
+//! outbox's "sent" is committed after the body and before the final `.` of DATA.
 
 mod error;
 mod mailer;
@@ -18,9 +21,11 @@ mod mask;
 pub mod messages;
 pub mod outbox;
 mod settings;
+mod smtp;
 
 pub use error::MailError;
 pub use mailer::{Mailer, OutgoingMessage};
 pub use mask::mask_email;
 pub use outbox::{Outbox, OutboxError, QueuedMessage};
 pub use settings::MailSettings;
+pub use smtp::Delivery;

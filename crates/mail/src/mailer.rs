@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 use crate::settings::TransportKind;
+use crate::smtp::{Delivery, Relay};
 use crate::{MailError, MailSettings};
 
 /// How long one SMTP command may take (connect included) before the send fails as transient.
@@ -54,7 +55,7 @@ struct Inner {
 
 enum Transport {
     File { dir: PathBuf, files: AsyncFileTransport<Tokio1Executor> },
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<Relay>),
     Log,
 }
 
@@ -70,11 +71,7 @@ impl Mailer {
                 files: AsyncFileTransport::new(&settings.file_dir),
             },
             TransportKind::Smtp => {
-                let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
-                    .map_err(|_| MailError::settings("mail.smtp_url", "not an SMTP URL"))?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
-                Transport::Smtp(smtp)
+                Transport::Smtp(Arc::new(Relay::from_url(&settings.smtp_url, SMTP_TIMEOUT)?))
             }
             TransportKind::Log => Transport::Log,
         };
@@ -85,7 +82,41 @@ impl Mailer {
     /// last, so clients show the richest part they can. The error says whether a retry may help
     /// ([`MailError::is_permanent`]).
     pub async fn send(&self, message: &OutgoingMessage) -> Result<(), MailError> {
-        let email = self.build(message)?;
+        match self.send_recorded(message, || true).await {
+            Delivery::Delivered | Delivery::Unrecorded { .. } => Ok(()),
+            Delivery::Failed(e) | Delivery::InDoubt(e) => Err(e),
+        }
+    }
+
+    /// Delivers one message as [`send`](Self::send) does, running `record` (the outbox's "sent"
+    /// commit; it returns whether it committed) at the last moment before the hand-over can no
+    /// longer fail to happen: over SMTP between the body and the final `.` (see `smtp`); for a
+    /// file or the log, before writing, and a failed `record` writes nothing.
+    pub async fn send_recorded<R>(&self, message: &OutgoingMessage, record: R) -> Delivery
+    where
+        R: FnOnce() -> bool + Send + 'static,
+    {
+        let email = match self.build(message) {
+            Ok(email) => email,
+            Err(e) => return Delivery::Failed(e),
+        };
+        if let Transport::Smtp(relay) = &self.inner.transport {
+            let delivery = relay.deliver(email.envelope().clone(), email.formatted(), record).await;
+            if matches!(delivery, Delivery::Delivered) {
+                tracing::debug!(to = %message.to, "mail accepted by the SMTP relay");
+            }
+            return delivery;
+        }
+        if !record() {
+            return Delivery::Unrecorded { accepted: false };
+        }
+        match self.hand_to_file_or_log(message, email).await {
+            Ok(()) => Delivery::Delivered,
+            Err(e) => Delivery::Failed(e),
+        }
+    }
+
+    async fn hand_to_file_or_log(&self, message: &OutgoingMessage, email: Message) -> Result<(), MailError> {
         match &self.inner.transport {
             Transport::File { dir, files } => {
                 tokio::fs::create_dir_all(dir)
@@ -94,11 +125,7 @@ impl Mailer {
                 let id = files.send(email).await?;
                 tracing::debug!(id, to = %message.to, "mail written to {}", dir.display());
             }
-            Transport::Smtp(smtp) => {
-                smtp.send(email).await?;
-                tracing::debug!(to = %message.to, "mail accepted by the SMTP relay");
-            }
-            Transport::Log => {
+            Transport::Log | Transport::Smtp(_) => {
                 // Recipient and subject only: the body carries codes and links.
                 tracing::info!(
                     to = %message.to,

@@ -3,19 +3,29 @@
 //! a request and a crash between "code stored" and "mail sent" loses nothing.
 //!
 //! ```text
-//!  enqueue ──▶ pending ──claim (lease)──▶ sending ──ok──▶ sent
-//!                ▲                           │
-//!                └── retry at now+backoff ◀──┤ transient, attempts < MAX_ATTEMPTS
-//!                                            └─ permanent, or attempts exhausted ──▶ failed
+//!  enqueue ──▶ pending ──claim (lease)──▶ sending ──"sent" recorded, then "."──▶ sent
+//!                ▲  ▲                       │  │                                  │
+//!                │  └─ lease over (its node │  └─ permanent, or attempts ──▶ failed ◀─ refused
+//!                │     died before the "."):│     exhausted
+//!                │     sent again           │
+//!                └── retry at now+backoff ◀─┘ transient          no answer after "." ──▶ in_doubt
 //! ```
 //!
-//! A claim is a lease: a node that dies mid-send leaves the row to be claimed again when the
-//! lease ends, so several nodes share one outbox and a message is never lost (it may, rarely,
-//! be sent twice: at-least-once delivery).
+//! Exactly once, as far as SMTP allows. A message is claimed alone, just before its send, and
+//! marked `sending`; "sent" is committed after the body and *before* the final `.` of DATA, the
+//! moment the relay accepts it (`crate::smtp`). A node that dies before that commit has handed
+//! over nothing the relay may deliver (RFC 5321 §3.8), so when the claim's lease ends the message
+//! is simply `pending` again; a node that dies after it has recorded what will happen. What is
+//! left cannot be closed from the client's side: the relay's acceptance and the database commit
+//! are two systems with no atomic hand-off (RFC 1047). A crash in the microseconds between the
+//! commit and the `.` reaching the socket loses the message; a relay that accepts the `.` and
+//! then never answers leaves it `in_doubt` (not sent again, so it can never arrive twice); and
+//! a database failure at the commit itself, once the body is written, sends it anyway (lettre
+//! writes body and `.` in one call), which a later lease may then repeat.
 
 use std::sync::Arc;
 
-use crate::{MailError, Mailer, OutgoingMessage};
+use crate::{Delivery, MailError, Mailer, OutgoingMessage};
 
 /// Deliveries tried before a message is marked failed (about a day with [`backoff_secs`]).
 pub const MAX_ATTEMPTS: u32 = 12;
@@ -41,14 +51,19 @@ pub struct OutboxError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 pub trait Outbox {
     /// Adds a message, due now.
     fn enqueue(&self, message: &OutgoingMessage, now: i64) -> Result<String, OutboxError>;
-    /// Leases up to `limit` pending messages due at `now` whose lease (if any) has ended, for
-    /// `lease_secs`. A conditional update: two nodes never lease the same message at once.
+    /// Leases up to `limit` pending messages due at `now` for `lease_secs` and marks them
+    /// `sending`: the caller is about to send them. `sending` rows whose lease ran out (their node
+    /// died before recording them sent, so before the relay could accept them) are `pending`
+    /// again first. A conditional update: two nodes never lease the same message at once.
     fn claim_due(&self, now: i64, lease_secs: i64, limit: usize) -> Result<Vec<QueuedMessage>, OutboxError>;
     fn mark_sent(&self, id: &str, now: i64) -> Result<(), OutboxError>;
     /// Records a failed attempt and makes the message due again at `next_attempt_at`.
     fn mark_retry(&self, id: &str, next_attempt_at: i64, error: &str) -> Result<(), OutboxError>;
     /// Gives up on a message: kept, with its last error, for an operator to see.
     fn mark_failed(&self, id: &str, error: &str, now: i64) -> Result<(), OutboxError>;
+    /// The message was handed to the relay but whether it arrived is unknown: kept as
+    /// `in_doubt`, with `error`, for an operator to see; never sent again.
+    fn mark_in_doubt(&self, id: &str, error: &str) -> Result<(), OutboxError>;
 }
 
 /// Seconds before attempt `attempts + 1`: 10 s doubling, at most an hour.
@@ -75,38 +90,82 @@ pub fn judge(outcome: &Result<(), MailError>, attempts_before: u32, now: i64) ->
     }
 }
 
-/// Claims what is due and tries to deliver it; returns how many messages were handled. The
-/// store calls are synchronous and run on tokio's blocking pool.
+/// Claims what is due, one message at a time (so a crash strands at most the one being sent,
+/// until its lease ends), and tries to deliver it; returns how many messages were handled, at
+/// most `limit`.
+/// `clock` gives unix seconds. The store calls are synchronous and run on tokio's blocking pool.
 pub async fn deliver_due<O>(
     outbox: Arc<O>,
     mailer: &Mailer,
-    now: i64,
+    clock: impl Fn() -> i64,
     limit: usize,
 ) -> Result<usize, OutboxError>
 where
     O: Outbox + Send + Sync + 'static,
 {
-    let store = outbox.clone();
-    let due = blocking(move || store.claim_due(now, LEASE_SECS, limit)).await?;
-    let handled = due.len();
-    for queued in due {
-        let outcome = mailer.send(&queued.message).await;
+    let mut handled = 0;
+    while handled < limit {
+        // Read per message: a lease starts when its message is claimed.
+        let now = clock();
         let store = outbox.clone();
-        match judge(&outcome, queued.attempts, now) {
-            Attempt::Sent => blocking(move || store.mark_sent(&queued.id, now)).await?,
-            Attempt::Retry { at } => {
-                let error = outcome.err().map(|e| e.to_string()).unwrap_or_default();
-                tracing::warn!(id = %queued.id, attempts = queued.attempts + 1, %error, "mail delivery failed; will retry");
-                blocking(move || store.mark_retry(&queued.id, at, &error)).await?;
+        let Some(queued) = blocking(move || store.claim_due(now, LEASE_SECS, 1)).await?.pop() else {
+            break;
+        };
+        handled += 1;
+        let recorder = outbox.clone();
+        let id = queued.id.clone();
+        // "sent" is committed before the relay can accept the message (see `crate::smtp`).
+        let record = move || match recorder.mark_sent(&id, now) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(%id, error = %e, "outbox: cannot record a message as sent");
+                false
             }
-            Attempt::Failed => {
-                let error = outcome.err().map(|e| e.to_string()).unwrap_or_default();
-                tracing::error!(id = %queued.id, attempts = queued.attempts + 1, %error, "mail delivery failed for good");
-                blocking(move || store.mark_failed(&queued.id, &error, now)).await?;
+        };
+        let delivery = mailer.send_recorded(&queued.message, record).await;
+        let store = outbox.clone();
+        match delivery {
+            Delivery::Delivered => {}
+            Delivery::Failed(e) => settle_failure(store, queued, e, now).await?,
+            Delivery::InDoubt(e) => {
+                let error = e.to_string();
+                tracing::warn!(id = %queued.id, %error, "mail handed over but unanswered: in doubt, not sent again");
+                blocking(move || store.mark_in_doubt(&queued.id, &error)).await?;
+            }
+            Delivery::Unrecorded { accepted: true } => {
+                blocking(move || store.mark_sent(&queued.id, now)).await?
+            }
+            Delivery::Unrecorded { accepted: false } => {
+                let error = "handed over while the store failed; the relay did not answer".to_owned();
+                blocking(move || store.mark_in_doubt(&queued.id, &error)).await?;
             }
         }
     }
     Ok(handled)
+}
+
+/// A message that was not delivered: retried after the back-off, or failed for good. Either
+/// overwrites a "sent" recorded before the relay refused it.
+async fn settle_failure<O>(
+    store: Arc<O>,
+    queued: QueuedMessage,
+    e: MailError,
+    now: i64,
+) -> Result<(), OutboxError>
+where
+    O: Outbox + Send + Sync + 'static,
+{
+    let error = e.to_string();
+    match judge(&Err(e), queued.attempts, now) {
+        Attempt::Retry { at } => {
+            tracing::warn!(id = %queued.id, attempts = queued.attempts + 1, %error, "mail delivery failed; will retry");
+            blocking(move || store.mark_retry(&queued.id, at, &error)).await
+        }
+        Attempt::Failed | Attempt::Sent => {
+            tracing::error!(id = %queued.id, attempts = queued.attempts + 1, %error, "mail delivery failed for good");
+            blocking(move || store.mark_failed(&queued.id, &error, now)).await
+        }
+    }
 }
 
 async fn blocking<T: Send + 'static>(

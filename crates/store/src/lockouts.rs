@@ -2,7 +2,7 @@
 //! ([`LockoutState::after_failure`]); this module only persists it, without lost updates.
 
 use diesel::prelude::*;
-use identity::{AccountId, LockoutPolicy, LockoutState, LockoutStore, RecordedFailure};
+use identity::{AccountId, LockoutPolicy, LockoutState, LockoutStore, PasswordAttempt};
 
 use crate::Store;
 use crate::conn::DbConnection;
@@ -62,12 +62,12 @@ fn lock_row(c: &mut DbConnection, account: &str) -> Result<LockoutRow, StoreErro
 }
 
 impl LockoutStore for Store {
-    fn record_failure(
+    fn record_failed_sign_in(
         &self,
         account: &AccountId,
         policy: &LockoutPolicy,
         now: i64,
-    ) -> Result<RecordedFailure, identity::StoreError> {
+    ) -> Result<LockoutState, identity::StoreError> {
         let id = account.as_str();
         Ok(self.write_transaction(|c| {
             let before = LockoutState::from(lock_row(c, id)?);
@@ -75,7 +75,26 @@ impl LockoutStore for Store {
             if after != before {
                 diesel::update(lockouts::table.find(id)).set(&LockoutRow::new(id, &after)).execute(c)?;
             }
-            Ok(RecordedFailure::between(&before, after, now))
+            Ok(after)
+        })?)
+    }
+
+    fn begin_password_attempt(
+        &self,
+        account: &AccountId,
+        policy: &LockoutPolicy,
+        now: i64,
+    ) -> Result<PasswordAttempt, identity::StoreError> {
+        let id = account.as_str();
+        Ok(self.write_transaction(|c| {
+            let before = LockoutState::from(lock_row(c, id)?);
+            let attempt = before.begin_attempt(policy, now);
+            if let PasswordAttempt::Allowed(after) = attempt
+                && after != before
+            {
+                diesel::update(lockouts::table.find(id)).set(&LockoutRow::new(id, &after)).execute(c)?;
+            }
+            Ok(attempt)
         })?)
     }
 

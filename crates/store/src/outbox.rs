@@ -1,8 +1,10 @@
 //! The mail outbox (`mail::Outbox`), and issuing a one-time code together with the mail that
 //! carries it ([`Store::issue_code_with_mail`]).
 //!
-//! A row's life: `pending` (due at `next_attempt_at`; leased to one node while `locked_until`
-//! lies ahead) → `sent`, or back to `pending` later (`mark_retry`), or `failed`.
+//! A row's life: `pending` (due at `next_attempt_at`) → `sending` (claimed by one node just
+//! before its send, leased until `locked_until`; back to `pending` when the lease runs out) →
+//! `sent` (recorded before the relay could accept it, see `mail::outbox`), or back to `pending`
+//! later (`mark_retry`), or `failed`, or `in_doubt` (handed over, never answered).
 
 use diesel::prelude::*;
 use identity::NewOneTimeCode;
@@ -15,8 +17,13 @@ use crate::one_time_codes::replace_code_in;
 use crate::schema::outbox;
 
 const PENDING: &str = "pending";
+const SENDING: &str = "sending";
 pub(crate) const SENT: &str = "sent";
 pub(crate) const FAILED: &str = "failed";
+pub(crate) const IN_DOUBT: &str = "in_doubt";
+
+/// What an operator reads in `last_error` of a row whose node stopped while sending it.
+const ABANDONED: &str = "the node sending this message stopped before handing it over";
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -97,12 +104,12 @@ impl Store {
         Ok(row.map(|(status, attempts)| (status, attempts_from(attempts))))
     }
 
-    /// How many messages are `pending` and `failed` (sent ones are not counted: they only
-    /// grow), for the metrics. One indexed query.
+    /// How many messages are `pending`, `sending`, `failed` and `in_doubt` (sent ones are not
+    /// counted: they only grow), for the metrics. One indexed query.
     pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         self.transaction(|c| {
             Ok(outbox::table
-                .filter(outbox::status.eq_any([PENDING, FAILED]))
+                .filter(outbox::status.eq_any([PENDING, SENDING, FAILED, IN_DOUBT]))
                 .group_by(outbox::status)
                 .select((outbox::status, diesel::dsl::count_star()))
                 .load::<(String, i64)>(c)?)
@@ -115,18 +122,27 @@ impl mail::Outbox for Store {
         Ok(self.transaction(|c| enqueue_in(c, message, now))?)
     }
 
-    /// Candidates are read, then leased one by one with a conditional update that re-checks the
-    /// lease; only rows whose update affected one row are returned. On PostgreSQL a node that
-    /// updates a row another node has just leased waits for that node's commit, re-checks and
-    /// affects nothing; the updates go in id order, so two nodes never deadlock. On SQLite the
-    /// transaction is `IMMEDIATE`: claims run one at a time.
+    /// First, `sending` rows whose lease ran out are `pending` again (their node stopped before
+    /// recording them sent, so before the relay could accept them). Then candidates are read,
+    /// and leased one by one with a conditional update that re-checks that they are still
+    /// `pending`; only rows whose update affected one row are returned. On PostgreSQL a node
+    /// that updates a row another node has just claimed waits for that node's commit, re-checks
+    /// and affects nothing; the updates go in id order, so two nodes never deadlock. On SQLite
+    /// the transaction is `IMMEDIATE`: claims run one at a time.
     fn claim_due(&self, now: i64, lease_secs: i64, limit: usize) -> Result<Vec<QueuedMessage>, OutboxError> {
-        let lease_over = || outbox::locked_until.is_null().or(outbox::locked_until.le(now));
-        let rows = self.write_transaction(|c| {
+        let (rows, abandoned) = self.write_transaction(|c| {
+            let abandoned = diesel::update(
+                outbox::table.filter(outbox::status.eq(SENDING)).filter(outbox::locked_until.le(now)),
+            )
+            .set((
+                outbox::status.eq(PENDING),
+                outbox::last_error.eq(ABANDONED),
+                outbox::locked_until.eq(None::<i64>),
+            ))
+            .execute(c)?;
             let mut candidates: Vec<String> = outbox::table
                 .filter(outbox::status.eq(PENDING))
                 .filter(outbox::next_attempt_at.le(now))
-                .filter(lease_over())
                 .order((outbox::next_attempt_at, outbox::created_at, outbox::id))
                 .limit(i64::try_from(limit).unwrap_or(i64::MAX))
                 .select(outbox::id)
@@ -138,21 +154,24 @@ impl mail::Outbox for Store {
                     outbox::table
                         .find(&id)
                         .filter(outbox::status.eq(PENDING))
-                        .filter(outbox::next_attempt_at.le(now))
-                        .filter(lease_over()),
+                        .filter(outbox::next_attempt_at.le(now)),
                 )
-                .set(outbox::locked_until.eq(now.saturating_add(lease_secs)))
+                .set((outbox::status.eq(SENDING), outbox::locked_until.eq(now.saturating_add(lease_secs))))
                 .execute(c)?;
                 if won == 1 {
                     leased.push(id);
                 }
             }
-            Ok(outbox::table
+            let rows = outbox::table
                 .filter(outbox::id.eq_any(leased))
                 .order((outbox::next_attempt_at, outbox::created_at, outbox::id))
                 .select(QueuedRow::as_select())
-                .load(c)?)
+                .load(c)?;
+            Ok((rows, abandoned))
         })?;
+        if abandoned > 0 {
+            tracing::warn!(messages = abandoned, "outbox: {ABANDONED}; sending again");
+        }
         Ok(rows.into_iter().map(QueuedMessage::try_from).collect::<Result<_, _>>()?)
     }
 
@@ -169,8 +188,23 @@ impl mail::Outbox for Store {
         self.transaction(|c| {
             Ok(diesel::update(outbox::table.find(id))
                 .set((
+                    outbox::status.eq(PENDING),
                     outbox::attempts.eq(outbox::attempts + 1),
                     outbox::next_attempt_at.eq(next_attempt_at),
+                    outbox::last_error.eq(error),
+                    outbox::locked_until.eq(None::<i64>),
+                ))
+                .execute(c)?)
+        })?;
+        Ok(())
+    }
+
+    fn mark_in_doubt(&self, id: &str, error: &str) -> Result<(), OutboxError> {
+        self.transaction(|c| {
+            Ok(diesel::update(outbox::table.find(id))
+                .set((
+                    outbox::status.eq(IN_DOUBT),
+                    outbox::attempts.eq(outbox::attempts + 1),
                     outbox::last_error.eq(error),
                     outbox::locked_until.eq(None::<i64>),
                 ))

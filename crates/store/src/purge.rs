@@ -31,7 +31,8 @@ pub struct Retention {
     pub token_lifetime: i64,
     /// Sent mail and delivered back-channel logouts.
     pub delivered: i64,
-    /// Mail and logout tokens that failed for good, kept for operators to inspect.
+    /// Mail and logout tokens that failed for good (or whose delivery is in doubt), kept for
+    /// operators to inspect.
     pub failed: i64,
     /// Audit events; `None` keeps them forever.
     pub audit: Option<i64>,
@@ -129,10 +130,11 @@ impl Store {
         run("outbox", &|c| {
             diesel::delete(
                 outbox::table.filter(
-                    outbox::status
-                        .eq(outbox_status::SENT)
-                        .and(outbox::sent_at.lt(delivered))
-                        .or(outbox::status.eq(outbox_status::FAILED).and(outbox::created_at.lt(failed))),
+                    outbox::status.eq(outbox_status::SENT).and(outbox::sent_at.lt(delivered)).or(
+                        outbox::status
+                            .eq_any([outbox_status::FAILED, outbox_status::IN_DOUBT])
+                            .and(outbox::created_at.lt(failed)),
+                    ),
                 ),
             )
             .execute(c)

@@ -635,8 +635,8 @@ fn outbox_messages_are_claimed_leased_sent_retried_and_failed(store: &Store) {
         (claimed[0].id.as_str(), &claimed[0].message, claimed[0].attempts),
         (id.as_str(), &message("ole@example.org"), 0)
     );
+    assert_eq!(status(store, &id), ("sending".into(), 0));
     assert_eq!(claimed_ids(store, T0 + 119, 10), Vec::<String>::new(), "leased");
-    assert_eq!(claimed_ids(store, T0 + 120, 10), vec![id.clone()], "the lease ended: claimable again");
 
     store.mark_retry(&id, T0 + 500, "421 try again later").unwrap();
     assert_eq!(status(store, &id), ("pending".into(), 1));
@@ -657,6 +657,21 @@ fn outbox_messages_are_claimed_leased_sent_retried_and_failed(store: &Store) {
         (0..3).map(|i| store.enqueue(&message("x@example.org"), T0 + i).unwrap()).collect();
     assert_eq!(claimed_ids(store, T0 + 10, 2), batch[..2].to_vec(), "oldest first, at most limit");
     assert_eq!(claimed_ids(store, T0 + 10, 2), batch[2..].to_vec());
+
+    // Its node died before recording it sent, so before the relay could accept it: when the
+    // lease ends it is pending again, and claimed again.
+    let orphan = store.enqueue(&message("bo@example.org"), T0).unwrap();
+    assert_eq!(claimed_ids(store, T0, 10), vec![orphan.clone()]);
+    assert_eq!(claimed_ids(store, T0 + 119, 10), Vec::<String>::new(), "leased");
+    assert_eq!(claimed_ids(store, T0 + 120, 10), vec![orphan.clone()], "the lease ended: sent again");
+    assert_eq!(status(store, &orphan), ("sending".into(), 0));
+    // Handed over, never answered: in doubt, never claimed again.
+    store.mark_in_doubt(&orphan, "no answer to the end of the message").unwrap();
+    assert_eq!(status(store, &orphan), ("in_doubt".into(), 1));
+    // (The batch above, abandoned too, comes back; the message in doubt does not.)
+    assert_eq!(claimed_ids(store, T0 + 100_000, 10), batch, "in doubt stays in doubt");
+    let counts = store.outbox_counts().unwrap();
+    assert!(counts.contains(&("in_doubt".to_owned(), 1)), "{counts:?}");
 }
 
 fn two_nodes_claiming_in_parallel_never_lease_one_message_twice(db: &Db) {

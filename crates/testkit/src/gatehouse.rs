@@ -93,17 +93,7 @@ impl GatehouseBuilder {
         ];
         env.extend(self.env.iter().cloned());
 
-        let log = |name: &str| {
-            File::create(data_dir.join(name))
-                .unwrap_or_else(|e| panic!("cannot create {name} in the data dir: {e}"))
-        };
-        let child = command(&self.bin, &env)
-            .arg("serve")
-            .stdin(Stdio::null())
-            .stdout(log("stdout.log"))
-            .stderr(log("stderr.log"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", self.bin.display()));
+        let child = spawn_serve(&self.bin, &env, &data_dir);
         Gatehouse { base_url, data_dir, database_url, bin: self.bin.clone(), env, child, _data: data }
     }
 }
@@ -157,6 +147,28 @@ impl Gatehouse {
         std::fs::read_to_string(self.data_dir.join("stdout.log")).unwrap_or_default()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL (`kill -9`: no shutdown, no flush, no goodbye) and reaps
+    /// it; for crash tests. A later [`restart`](Self::restart) starts it again.
+    pub fn kill_hard(&mut self) {
+        self.kill();
+    }
+
+    /// Starts the server again on the same port, database and data dir (after
+    /// [`kill_hard`](Self::kill_hard), or to stop a running one first) and waits until it is
+    /// ready. Its logs are appended to the same files.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = spawn_serve(&self.bin, &self.env, &self.data_dir);
+        if let Err(why) = self.wait_ready().await {
+            panic!("{why}");
+        }
+    }
+
     /// `Err` says why it never got ready, with its stderr.
     async fn wait_ready(&mut self) -> Result<(), String> {
         let http = reqwest::Client::builder()
@@ -189,7 +201,7 @@ impl Gatehouse {
     }
 
     fn kill(&mut self) {
-        // Already exited is fine; either way reap it so no zombie outlives the test.
+        // SIGKILL on Unix. Already exited is fine; either way reap it so no zombie outlives the test.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -210,6 +222,25 @@ pub fn fresh_sqlite_url() -> (TempDir, String) {
         .unwrap_or_else(|e| panic!("cannot create a temp dir for SQLite: {e}"));
     let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
     (dir, url)
+}
+
+/// Spawns `<bin> serve` with `env`, appending its output to `stdout.log` and `stderr.log` in
+/// `data_dir`.
+fn spawn_serve(bin: &Path, env: &[(String, String)], data_dir: &Path) -> Child {
+    let log = |name: &str| {
+        File::options()
+            .create(true)
+            .append(true)
+            .open(data_dir.join(name))
+            .unwrap_or_else(|e| panic!("cannot open {name} in the data dir: {e}"))
+    };
+    command(bin, env)
+        .arg("serve")
+        .stdin(Stdio::null())
+        .stdout(log("stdout.log"))
+        .stderr(log("stderr.log"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", bin.display()))
 }
 
 /// `bin` with exactly the given `GATEHOUSE_*` variables: inherited ones (such as the test

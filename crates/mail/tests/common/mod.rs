@@ -100,6 +100,12 @@ impl SmtpSink {
     pub fn received(&self) -> Vec<Received> {
         self.store.lock().unwrap().clone()
     }
+
+    /// How many messages arrived, readable from anywhere (a closure on another thread).
+    pub fn counter(&self) -> impl Fn() -> usize + Send + 'static {
+        let store = Arc::clone(&self.store);
+        move || store.lock().unwrap().len()
+    }
 }
 
 /// A loopback port with nothing listening: bound, then released.

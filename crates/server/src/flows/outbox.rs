@@ -12,7 +12,7 @@ const BATCH: usize = 20;
 pub async fn run(state: AppState) {
     let outbox = Arc::new(state.store.clone());
     loop {
-        match mail::outbox::deliver_due(outbox.clone(), &state.mailer, AppState::now(), BATCH).await {
+        match mail::outbox::deliver_due(outbox.clone(), &state.mailer, AppState::now, BATCH).await {
             // A full batch may mean more is due: go again at once.
             Ok(n) if n == BATCH => continue,
             Ok(_) => {}

@@ -1,9 +1,13 @@
-//! Password sign-in: email → account (or none) → lockout state → one argon2 verification on
-//! the hash pool → the failure counted, or the lockout cleared. An unknown email and a wrong
-//! password take the same path, time and answer; only an existing, locked account hears that
-//! it is locked (the guide's "Unlock account?" depends on it).
+//! Password sign-in: email → account (or none) → the attempt counted under the lockout row's
+//! lock (refused unchecked if locked) → one argon2 verification on the hash pool → a right
+//! password clears the count. Counting before checking is what keeps parallel guesses from
+//! racing past the threshold ([`identity::LockoutState::begin_attempt`]). An unknown email and
+//! a wrong password take the same path, time and answer; only an existing, locked account hears
+//! that it is locked (the guide's "Unlock account?" depends on it).
 
-use identity::{AccountStore, AuditStore, Email, LockoutStore, NewAuditEvent, SignInOutcome};
+use identity::{
+    AccountStore, AuditStore, Email, LockoutStore, NewAuditEvent, PasswordAttempt, SignInOutcome,
+};
 
 use crate::http::error::Failure;
 use crate::state::AppState;
@@ -20,28 +24,31 @@ pub async fn sign_in(
         Ok(email) => state.db(move |s| s.find_account_by_email(&email)).await?,
         Err(_) => None,
     };
-    let lockout = match &account {
+    let attempt = match &account {
         Some(a) => {
-            let id = a.id.clone();
-            Some(state.db(move |s| s.lockout_state(&id, now)).await?)
+            let (id, policy) = (a.id.clone(), state.settings.accounts.lockout);
+            Some(state.db(move |s| s.begin_password_attempt(&id, &policy, now)).await?)
         }
         None => None,
     };
+    // Locked before this attempt: verify_sign_in answers Locked after a dummy verification.
+    let locked = match attempt {
+        Some(PasswordAttempt::Locked(before)) => Some(before),
+        _ => None,
+    };
     let account_id = account.as_ref().map(|a| a.id.clone());
-    let outcome = identity::verify_sign_in(&state.hash_pool, account, lockout, password, now).await;
-    match &outcome {
-        SignInOutcome::Invalid { account_id: Some(id) } => {
-            let (id, policy) = (id.clone(), state.settings.accounts.lockout);
-            let event = NewAuditEvent::sign_in_failed(&id, "pwd", "wrong_password", ip.clone(), now);
-            let after = state
+    let outcome = identity::verify_sign_in(&state.hash_pool, account, locked, password, now).await;
+    match (&outcome, attempt) {
+        // The failure was counted before the check.
+        (SignInOutcome::Invalid { account_id: Some(id) }, Some(PasswordAttempt::Allowed(after))) => {
+            let failed = NewAuditEvent::sign_in_failed(id, "pwd", "wrong_password", ip.clone(), now);
+            // Only the one attempt that took the count to the threshold is allowed with a locked
+            // state after it (later ones are refused unchecked): the lock is recorded once.
+            let locked = after.is_locked(now).map(|until| NewAuditEvent::account_locked(id, until, ip, now));
+            state
                 .db(move |s| {
-                    s.record_event(&event)?;
-                    let failure = s.record_failure(&id, &policy, now)?;
-                    // The one failure that turns the lock on says so, once however many race.
-                    if let Some(until) = failure.state.is_locked(now).filter(|_| failure.newly_locked) {
-                        s.record_event(&NewAuditEvent::account_locked(&id, until, ip, now))?;
-                    }
-                    Ok::<_, identity::StoreError>(failure.state)
+                    s.record_event(&failed)?;
+                    locked.as_ref().map_or(Ok(()), |event| s.record_event(event))
                 })
                 .await?;
             // The failure that reaches the threshold already answers "locked".
@@ -49,13 +56,14 @@ pub async fn sign_in(
                 return Ok(SignInOutcome::Locked { until });
             }
         }
-        SignInOutcome::Locked { .. } => {
-            if let Some(a) = &account_id {
-                let event = NewAuditEvent::sign_in_failed(a, "pwd", "locked", ip, now);
+        (SignInOutcome::Locked { .. }, _) => {
+            if let Some(a) = account_id {
+                let event = NewAuditEvent::sign_in_failed(&a, "pwd", "locked", ip, now);
                 state.db(move |s| s.record_event(&event)).await?;
             }
         }
-        SignInOutcome::Authenticated(a) if lockout.is_some_and(|l| l.failures > 0) => {
+        // The attempt counted as a failure is undone, with any earlier ones.
+        (SignInOutcome::Authenticated(a), _) => {
             let id = a.id.clone();
             state.db(move |s| s.clear_lockout(&id)).await?;
         }

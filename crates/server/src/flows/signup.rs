@@ -1,6 +1,8 @@
 //! Sign-up after the form passed: hash the password, hold the registration, mail the
-//! verification link — in one transaction with the outbox row. Run in the background after the
-//! page answered, so neither the answer nor its timing tells whether the address has an account.
+//! verification link — in one transaction with the outbox row, committed before the page
+//! answers, so an acknowledged sign-up survives a crash (tests/e2e/crash.rs). The work is the
+//! same whether or not the address has an account (one hash, one registration, one message; the
+//! link decides when it is used), so neither the answer nor its timing tells which.
 
 use identity::{AccountId, CompleteRegistration, NewRegistration, RegistrationStore, Throttle, ValidSignUp};
 use mail::messages;
@@ -33,7 +35,7 @@ pub enum SignUp {
     TooSoon { retry_after: i64 },
 }
 
-/// Checks the form, throttles the address, and registers in the background.
+/// Checks the form, throttles the address, and registers.
 pub async fn start(state: &AppState, form: &identity::SignUpForm) -> Result<SignUp, Failure> {
     let valid = match identity::validate_sign_up(form, &state.password_rules, &state.hash_pool).await {
         Ok(valid) => valid,
@@ -44,8 +46,9 @@ pub async fn start(state: &AppState, form: &identity::SignUpForm) -> Result<Sign
     if let Throttle::Limited { retry_after } = super::mail::throttle(state, purpose, email.as_str()).await? {
         return Ok(SignUp::TooSoon { retry_after });
     }
-    let (background, password) = (state.clone(), form.password.clone());
-    super::mail::in_background(async move { register(&background, valid, password).await });
+    // Not in the background: "Email sent!" promises that the link is queued, and a crash after
+    // the answer must not take the registration with it.
+    register(state, valid, form.password.clone()).await?;
     Ok(SignUp::Sent(email))
 }
 

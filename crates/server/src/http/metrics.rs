@@ -16,7 +16,7 @@
 //! | `gatehouse_sign_ins_total` | `method` (`password`, `email_code`), `result` (`success`, `failure`, `locked`) |
 //! | `gatehouse_tokens_issued_total` | `grant_type` |
 //! | `gatehouse_hash_pool_waiting`, `_in_flight`, `_threads` | |
-//! | `gatehouse_outbox_messages` | `state` (`pending`, `failed`), all nodes together |
+//! | `gatehouse_outbox_messages` | `state` (`pending`, `sending`, `failed`, `in_doubt`), all nodes together |
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -186,7 +186,7 @@ pub fn authorized(authorization: Option<&[u8]>, token: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a.as_ref(), b.as_ref()).is_ok()
 }
 
-const OUTBOX_STATES: [&str; 2] = ["pending", "failed"];
+const OUTBOX_STATES: [&str; 4] = ["pending", "sending", "failed", "in_doubt"];
 
 fn grant_label(grant: &str) -> &'static str {
     GRANT_TYPES.into_iter().find(|g| *g == grant).unwrap_or("other")
