@@ -102,7 +102,7 @@ fn assert_database_is_sound(gh: &Gatehouse) {
 
 async fn acknowledged_sign_ups_survive_kill_9_and_their_mail_arrives_exactly_once(backend: Backend) {
     let test_started = Instant::now();
-    let (mut gh, sink) = support::start_with_mail(backend, &[]).await;
+    let (mut gh, sink) = support::start_with_mail(backend, &support::UNLIMITED).await;
     let backend = if gh.database_url.starts_with("sqlite") { "sqlite" } else { "postgres" };
 
     let (stop, acked) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));

@@ -25,6 +25,9 @@ pub struct Federated {
 
 pub enum Provider {
     Google,
+    /// Pointed at a single-tenant issuer (the second gatehouse): the exact-issuer rule. The
+    /// `common` endpoint's `{tenantid}` template is unit-tested in `federation::issuer`.
+    Microsoft,
     /// `[federation.oidc.city]`, label "City ID".
     City,
 }
@@ -39,6 +42,7 @@ pub async fn setup(backend: Backend, provider: Provider, extra: &[(&str, &str)])
     let gh_port = testkit::free_port();
     let (name, prefix) = match provider {
         Provider::Google => ("google", "GATEHOUSE_FEDERATION__GOOGLE__"),
+        Provider::Microsoft => ("microsoft", "GATEHOUSE_FEDERATION__MICROSOFT__"),
         Provider::City => ("city", "GATEHOUSE_FEDERATION__OIDC__CITY__"),
     };
     let callback = format!("http://127.0.0.1:{gh_port}/federation/{name}/callback");
@@ -216,6 +220,14 @@ async fn google_sign_in_reaches_the_portal_with_the_upstream_email(backend: Back
     assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
 }
 
+async fn microsoft_sign_in_reaches_the_portal_with_the_upstream_email(backend: Backend) {
+    let f = setup(backend, Provider::Microsoft, &[]).await;
+    let (id_token, userinfo) = f.sign_in("Microsoft", UPSTREAM_EMAIL).await;
+    assert_eq!(userinfo["email"], UPSTREAM_EMAIL);
+    assert_eq!(userinfo["email_verified"], true);
+    assert_eq!(id_token["idp"], "microsoft", "{id_token}");
+}
+
 async fn a_generic_provider_works_by_settings_alone(backend: Backend) {
     let f = setup(backend, Provider::City, &[]).await;
     let html = reqwest::get(f.gh.url("/signin")).await.unwrap().text().await.unwrap();
@@ -291,6 +303,7 @@ async fn link_mode_links_a_password_account_and_audits_it(backend: Backend) {
 
 crate::per_backend!(
     google_sign_in_reaches_the_portal_with_the_upstream_email,
+    microsoft_sign_in_reaches_the_portal_with_the_upstream_email,
     a_generic_provider_works_by_settings_alone,
     first_method_binding_refuses_the_other_method_both_ways,
     link_mode_links_a_password_account_and_audits_it,

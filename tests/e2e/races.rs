@@ -199,7 +199,8 @@ async fn fifty_sign_ups_with_one_email_make_at_most_one_account(backend: Backend
         ("GATEHOUSE_ACCOUNTS__CODES__RESEND_INTERVAL_SECS", "0"),
         ("GATEHOUSE_ACCOUNTS__CODES__SENDS_PER_HOUR", "1000"),
     ];
-    let (gh, sink) = support::start_with_mail(backend, &unthrottled).await;
+    let (gh, sink) =
+        support::start_with_mail(backend, &[&unthrottled[..], &support::UNLIMITED].concat()).await;
     let existing = "taken@example.org";
     support::create_user(&gh, existing);
     let fresh = "newcomer@example.org";
@@ -259,7 +260,7 @@ async fn fifty_sign_ups_with_one_email_make_at_most_one_account(backend: Backend
 /// new password; one changes it, the rest hear that the link is used, and only the winner's
 /// password signs in.
 async fn fifty_uses_of_one_reset_link_change_the_password_once(backend: Backend) {
-    let (gh, sink) = support::start_with_mail(backend, &[]).await;
+    let (gh, sink) = support::start_with_mail(backend, &support::UNLIMITED).await;
     let email = "ada@example.org";
     support::create_user(&gh, email);
     let (status, _) =
@@ -295,7 +296,8 @@ async fn fifty_uses_of_one_reset_link_change_the_password_once(backend: Backend)
 async fn parallel_wrong_passwords_cannot_race_past_the_lockout_threshold(backend: Backend) {
     const THRESHOLD: usize = 5;
     const TRIES: usize = 40;
-    let gh = support::start_with(backend, &[("GATEHOUSE_ACCOUNTS__LOCKOUT__MAX_FAILURES", "5")]).await;
+    let lockout = [("GATEHOUSE_ACCOUNTS__LOCKOUT__MAX_FAILURES", "5")];
+    let gh = support::start_with(backend, &[&lockout[..], &support::UNLIMITED].concat()).await;
     let email = "lockout-race@example.org";
     let id = support::create_user(&gh, email);
 

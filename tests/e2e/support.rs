@@ -9,6 +9,16 @@ use testkit::{Gatehouse, SmtpSink};
 
 pub const PASSWORD: &str = "Correct-Horse-42";
 
+/// Every rate limit off (`[limits]`), for suites that fire many requests from one address on
+/// purpose (races, crashes) and test something other than the limits.
+pub const UNLIMITED: [(&str, &str); 5] = [
+    ("GATEHOUSE_LIMITS__SIGN_IN_PER_IP_PER_MINUTE", "0"),
+    ("GATEHOUSE_LIMITS__MAIL_PER_IP_PER_MINUTE", "0"),
+    ("GATEHOUSE_LIMITS__LINKS_PER_IP_PER_MINUTE", "0"),
+    ("GATEHOUSE_LIMITS__TOKEN_PER_IP_PER_MINUTE", "0"),
+    ("GATEHOUSE_LIMITS__SIGN_IN_PER_ACCOUNT", "0"),
+];
+
 pub enum Backend {
     Sqlite,
     Postgres,

@@ -158,6 +158,11 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
                 .configure(routes::configure)
         }
     })
+    // Every database call runs on a worker's blocking pool (`AppState::db`), and beyond the
+    // connection pool's size a blocking thread only waits for a connection. Left at actix's
+    // default (512 per worker) the pool grows to match every waiting request under load, each
+    // thread with its own stack and malloc arena: hundreds of MB for nothing.
+    .worker_max_blocking_threads(state.settings.database.pool_size.max(2) as usize)
     .bind(&bind)
     .map_err(|e| StartError::Bind { bind: bind.clone(), message: e.to_string() })?;
     if state.settings.keys.master_key.is_empty() && !state.settings.database_url.starts_with("sqlite:") {

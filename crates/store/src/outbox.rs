@@ -200,24 +200,21 @@ impl mail::Outbox for Store {
     }
 
     fn mark_in_doubt(&self, id: &str, error: &str) -> Result<(), OutboxError> {
-        self.transaction(|c| {
-            Ok(diesel::update(outbox::table.find(id))
-                .set((
-                    outbox::status.eq(IN_DOUBT),
-                    outbox::attempts.eq(outbox::attempts + 1),
-                    outbox::last_error.eq(error),
-                    outbox::locked_until.eq(None::<i64>),
-                ))
-                .execute(c)?)
-        })?;
-        Ok(())
+        self.settle(id, IN_DOUBT, error)
     }
 
     fn mark_failed(&self, id: &str, error: &str, _now: i64) -> Result<(), OutboxError> {
+        self.settle(id, FAILED, error)
+    }
+}
+
+impl Store {
+    /// Ends a message's delivery attempts in `status` (failed or in doubt): never sent again.
+    fn settle(&self, id: &str, status: &str, error: &str) -> Result<(), OutboxError> {
         self.transaction(|c| {
             Ok(diesel::update(outbox::table.find(id))
                 .set((
-                    outbox::status.eq(FAILED),
+                    outbox::status.eq(status),
                     outbox::attempts.eq(outbox::attempts + 1),
                     outbox::last_error.eq(error),
                     outbox::locked_until.eq(None::<i64>),
