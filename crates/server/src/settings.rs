@@ -13,6 +13,8 @@ use identity::{Argon2Params, CodePolicy, LockoutPolicy, PasswordPolicy, Password
 use mail::MailSettings;
 use serde::{Deserialize, Serialize};
 
+pub use crate::flows::purge::MaintenanceSettings;
+
 pub use crate::http::limits::LimitSettings;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -52,48 +54,6 @@ pub struct HttpSettings {
     /// Proxies (addresses or networks like `10.0.0.0/8`) whose `X-Forwarded-For` names the
     /// client. Empty: the TCP peer is the client and the header is ignored.
     pub trusted_proxies: Vec<String>,
-}
-
-/// The purge of rows that have stopped mattering (`store::Retention`), run by every node.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MaintenanceSettings {
-    /// Seconds between two purges; 0 turns the schedule off (`gatehouse purge` still works).
-    pub purge_interval_secs: u64,
-    /// Seconds expired codes, links, refresh tokens, upstream flows and lapsed throttles are
-    /// kept past their expiry.
-    pub expired_grace_secs: i64,
-    /// Days sent mail and delivered back-channel logouts are kept.
-    pub delivered_retention_days: i64,
-    /// Days mail and back-channel logouts that failed for good are kept.
-    pub failed_retention_days: i64,
-    /// Days audit events are kept; 0 keeps them forever.
-    pub audit_retention_days: i64,
-}
-
-impl MaintenanceSettings {
-    pub fn retention(&self, tokens: &TokenSettings) -> store::Retention {
-        const DAY: i64 = 86_400;
-        store::Retention {
-            grace: self.expired_grace_secs,
-            token_lifetime: tokens.access_token_ttl.max(tokens.id_token_ttl),
-            delivered: self.delivered_retention_days.saturating_mul(DAY),
-            failed: self.failed_retention_days.saturating_mul(DAY),
-            audit: (self.audit_retention_days > 0).then(|| self.audit_retention_days.saturating_mul(DAY)),
-        }
-    }
-}
-
-impl Default for MaintenanceSettings {
-    fn default() -> Self {
-        Self {
-            purge_interval_secs: 3600,
-            expired_grace_secs: 86_400,
-            delivered_retention_days: 7,
-            failed_retention_days: 30,
-            audit_retention_days: 0,
-        }
-    }
 }
 
 /// The admin API (`/admin/v1`).
