@@ -290,6 +290,19 @@ async fn a_lockout_is_audited_once_and_voids_the_accounts_tokens(backend: Backen
     assert_eq!(locks.as_array().unwrap().len(), 1, "{locks}");
     assert!(locks[0]["detail"]["until"].as_i64().unwrap() > 0);
 
+    // Signing out through the API is in the trail too.
+    let browser = support::browser();
+    let right = json!({ "email": "signs.out@example.org", "password": PASSWORD });
+    let leaver = support::create_user(&admin.gh, "signs.out@example.org");
+    let resp = browser.post(admin.gh.url("/api/v1/signin/password")).json(&right).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = browser.delete(admin.gh.url("/api/v1/session")).send().await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let (_, ended) =
+        admin.call(Method::GET, &format!("/audit?account_id={leaver}&kind=session.ended"), None).await;
+    assert_eq!(ended.as_array().unwrap().len(), 1, "{ended}");
+    assert!(!ended[0]["detail"]["sid"].as_str().unwrap().is_empty());
+
     // Userinfo and introspection agree: a locked account's token does not stand.
     let resp = http.get(admin.gh.url("/userinfo")).bearer_auth(access).send().await.unwrap();
     assert_eq!(resp.status(), 401);

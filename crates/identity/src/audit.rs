@@ -29,6 +29,10 @@ pub enum AuditKind {
     TokenIssued,
     /// Failed sign-ins reached the lockout threshold (`detail`: until when).
     AccountLocked,
+    /// A browser session ended: signed out at a portal (RP-initiated logout), on the hosted
+    /// pages or the API, or replaced by a new sign-in (`detail`: the `sid` and how many
+    /// back-channel logouts were queued).
+    SessionEnded,
     /// Operator actions through the admin API; their `detail` names the target.
     AdminAccountLocked,
     AdminAccountUnlocked,
@@ -53,6 +57,7 @@ impl AuditKind {
             AuditKind::TokenRevoked => "token.revoked",
             AuditKind::TokenIssued => "token.issued",
             AuditKind::AccountLocked => "account.locked",
+            AuditKind::SessionEnded => "session.ended",
             AuditKind::AdminAccountLocked => "admin.account_locked",
             AuditKind::AdminAccountUnlocked => "admin.account_unlocked",
             AuditKind::AdminAccountDeleted => "admin.account_deleted",
@@ -198,6 +203,23 @@ impl NewAuditEvent {
     /// The failure just recorded locked the account until `until` (unix seconds).
     pub fn account_locked(account: &AccountId, until: i64, ip: Option<String>, at: i64) -> Self {
         Self::new(AuditKind::AccountLocked, account, ip, at, json!({ "until": until }))
+    }
+
+    /// The session `sid` of `account` ended; `backchannel` logouts were queued for portals.
+    pub fn session_ended(
+        account: &AccountId,
+        sid: &str,
+        backchannel: usize,
+        ip: Option<String>,
+        at: i64,
+    ) -> Self {
+        Self::new(
+            AuditKind::SessionEnded,
+            account,
+            ip,
+            at,
+            json!({ "sid": sid, "backchannel_logouts": backchannel }),
+        )
     }
 
     /// The same event, naming the client it concerns.

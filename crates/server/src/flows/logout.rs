@@ -30,8 +30,14 @@ pub async fn end_session(
     };
     let hash = TokenHash::of(&secret);
     let ended = state.db(move |s| s.end_session(&hash, now)).await?;
-    if ended.as_ref().is_some_and(|e| e.queued > 0) {
-        state.backchannel_waker.notify_one();
+    if let Some(e) = &ended {
+        if e.queued > 0 {
+            state.backchannel_waker.notify_one();
+        }
+        let account = identity::AccountId::from_stored(e.account_id.clone());
+        let ip = crate::flows::session::client_ip(req);
+        let event = identity::NewAuditEvent::session_ended(&account, &e.session_id, e.queued, ip, now);
+        state.db(move |s| identity::AuditStore::record_event(s, &event)).await?;
     }
     Ok(ended)
 }
