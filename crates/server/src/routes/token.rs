@@ -46,7 +46,11 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
                 let grant = params.grant_type.as_deref().unwrap_or_default();
                 let event =
                     identity::NewAuditEvent::token_issued(&account, client.id.as_str(), grant, ip, now);
-                identity::AuditStore::record_event(&store, &event).map_err(|e| oauth::StoreError(e.0))?;
+                // The grant has committed (a code is spent, a refresh token rotated): failing the
+                // response now would lose the tokens, so a lost audit row is logged instead.
+                if let Err(e) = identity::AuditStore::record_event(&store, &event) {
+                    tracing::error!(error = %e, client_id = client.id.as_str(), "cannot record token.issued");
+                }
             }
             None => tracing::info!(client_id = client.id.as_str(), "machine token issued"),
         }
