@@ -9,7 +9,7 @@ use tokens::{Audience, KeySet};
 
 use crate::error::OAuthError;
 use crate::lookup::{self, Found, TokenHintParams};
-use crate::store::{Client, GrantId, GrantStore, RefreshTokenStore, SubjectStore};
+use crate::store::{Client, GrantStore, RefreshTokenStore, SubjectStore};
 use crate::token::{TokenGrantError, present};
 
 /// The introspection response (RFC 7662 §2.2). An inactive token is `{"active": false}` alone.
@@ -66,12 +66,7 @@ pub fn introspect(
             let mine = claims.client_id == client.id.as_str()
                 || claims.aud.contains(client.id.as_str())
                 || client.audiences.iter().any(|a| claims.aud.contains(a));
-            if !mine || store.is_grant_revoked(&GrantId::from_stored(claims.gid.clone()))? {
-                return Ok(Introspection::inactive());
-            }
-            // A client_credentials token is the client's own (sub = client_id): no account.
-            let machine = claims.sub == claims.client_id;
-            if !machine && !store.subject_standing(&claims.sub, now)?.allows(claims.iat) {
+            if !mine || !crate::token::still_stands(store, &claims, now)? {
                 return Ok(Introspection::inactive());
             }
             Introspection {

@@ -45,15 +45,23 @@ pub fn validate_bearer(
         return Err(BearerError::Invalid("token is for another audience".into()));
     }
     // RFC 6750 §3.1 invalid_token: "expired, revoked, …".
-    if store.is_grant_revoked(&GrantId::from_stored(claims.gid.clone()))? {
-        return Err(BearerError::Invalid("token has been revoked".into()));
-    }
-    // A locked or deleted account, or one whose tokens were revoked after this one was issued
-    // (a password reset): the token no longer stands. A machine token (sub = client_id) has
-    // no account.
-    let machine = claims.sub == claims.client_id;
-    if !machine && !store.subject_standing(&claims.sub, now)?.allows(claims.iat) {
+    if !still_stands(store, &claims, now)? {
         return Err(BearerError::Invalid("token has been revoked".into()));
     }
     Ok(claims)
+}
+
+/// Whether a verified access token still stands: its grant not revoked, and its account
+/// neither locked nor deleted nor reset since the token was issued. A machine token
+/// (`client_credentials`, sub = client_id) has no account. Userinfo and introspection share it.
+pub(crate) fn still_stands(
+    store: &(impl GrantStore + SubjectStore),
+    claims: &AccessTokenClaims,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if store.is_grant_revoked(&GrantId::from_stored(claims.gid.clone()))? {
+        return Ok(false);
+    }
+    let machine = claims.sub == claims.client_id;
+    Ok(machine || store.subject_standing(&claims.sub, now)?.allows(claims.iat))
 }

@@ -27,6 +27,7 @@ use crate::store::{
     AuthorizationCode, Client, CodeStore, GrantStore, Redeem, RefreshTokenStore, StoreError, SubjectStore,
 };
 
+pub(crate) use bearer::still_stands;
 pub use bearer::{BearerError, validate_bearer};
 pub(crate) use mint::{Issue, id_token_claims, mint};
 
