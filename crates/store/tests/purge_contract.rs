@@ -14,7 +14,7 @@ use gatehouse_store::Retention;
 use identity::{
     AccountId, AccountStore, AuditStore, Email, NewAccount, NewAuditEvent, NewSession, SessionStore,
 };
-use oauth::{Client, ClientId, ClientStore, GrantId, GrantStore, NewRefreshToken, RefreshTokenStore};
+use oauth::{Client, ClientStore, GrantId, GrantStore, NewRefreshToken, RefreshTokenStore};
 use tokens::TokenHash;
 
 const NOW: i64 = 1_700_000_000;
@@ -26,26 +26,7 @@ const RETENTION: Retention =
     Retention { grace: DAY, token_lifetime: 600, delivered: 7 * DAY, failed: 30 * DAY, audit: None };
 
 fn client() -> Client {
-    Client {
-        id: ClientId::generate(),
-        name: "Portal".into(),
-        secret_hash: Some(TokenHash::of("client secret")),
-        redirect_uris: vec!["https://portal.example/cb".into()],
-        post_logout_redirect_uris: vec![],
-        backchannel_logout_uri: None,
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        scopes: vec!["openid".into(), "offline_access".into()],
-        token_endpoint_auth_method: "client_secret_basic".into(),
-        id_token_signed_response_alg: "RS256".into(),
-        extra_claims: vec![],
-        created_at: NOW - 90 * DAY,
-        refresh_token_idle_ttl: None,
-        refresh_token_absolute_ttl: None,
-        audiences: vec![],
-        first_party: true,
-        require_pushed_authorization_requests: false,
-        keys: Default::default(),
-    }
+    common::portal_client(NOW - 90 * DAY)
 }
 
 fn refresh(client: &Client, grant: &GrantId, secret: &str, expires_at: i64) -> NewRefreshToken {

@@ -18,7 +18,7 @@ use identity::{
     RevocationStore,
 };
 use oauth::{
-    Client, ClientId, ClientStore, GrantId, NewRefreshToken, RefreshToken, RefreshTokenStore, Rotation,
+    Client, ClientStore, GrantId, NewRefreshToken, RefreshToken, RefreshTokenStore, Rotation,
     SubjectStanding, SubjectStore,
 };
 use tokens::TokenHash;
@@ -35,26 +35,7 @@ contract!(
 );
 
 fn client() -> Client {
-    Client {
-        id: ClientId::generate(),
-        name: "Portal".into(),
-        secret_hash: Some(TokenHash::of("client secret")),
-        redirect_uris: vec!["https://portal.example/cb".into()],
-        post_logout_redirect_uris: vec![],
-        backchannel_logout_uri: None,
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        scopes: vec!["openid".into(), "offline_access".into()],
-        token_endpoint_auth_method: "client_secret_basic".into(),
-        keys: Default::default(),
-        id_token_signed_response_alg: "RS256".into(),
-        extra_claims: vec![],
-        created_at: T0,
-        refresh_token_idle_ttl: None,
-        refresh_token_absolute_ttl: None,
-        audiences: vec![],
-        first_party: true,
-        require_pushed_authorization_requests: false,
-    }
+    common::portal_client(T0)
 }
 
 fn token(client: &Client, grant: &GrantId, secret: &str, now: i64) -> NewRefreshToken {

@@ -63,3 +63,28 @@ pub fn postgres_store() -> Db {
     store.migrate().unwrap();
     Db { store, url, _dir: None }
 }
+
+/// A confidential portal allowed the code and refresh grants, created at `created_at`.
+#[allow(dead_code, reason = "not every suite registers a client")]
+pub fn portal_client(created_at: i64) -> oauth::Client {
+    oauth::Client {
+        id: oauth::ClientId::generate(),
+        name: "Portal".into(),
+        secret_hash: Some(tokens::TokenHash::of("client secret")),
+        redirect_uris: vec!["https://portal.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        scopes: vec!["openid".into(), "offline_access".into()],
+        token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Default::default(),
+        id_token_signed_response_alg: "RS256".into(),
+        extra_claims: vec![],
+        created_at,
+        refresh_token_idle_ttl: None,
+        refresh_token_absolute_ttl: None,
+        audiences: vec![],
+        first_party: true,
+        require_pushed_authorization_requests: false,
+    }
+}
