@@ -51,8 +51,9 @@ pub struct Settings {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
-    /// Proxies (addresses or networks like `10.0.0.0/8`) whose `X-Forwarded-For` names the
-    /// client. Empty: the TCP peer is the client and the header is ignored.
+    /// Proxies (addresses or networks like `10.0.0.0/8`) whose `Forwarded` (RFC 7239, preferred
+    /// when both are sent) or `X-Forwarded-For` header names the client. Empty: the TCP peer is
+    /// the client and both headers are ignored.
     pub trusted_proxies: Vec<String>,
 }
 
