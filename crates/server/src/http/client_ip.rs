@@ -52,7 +52,9 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        // RFC 7239 is the standard; a request carrying it is read by it alone.
+        // Both present: Forwarded wins, as the standard (RFC 7239); X-Forwarded-For is not read.
+        // So a proxy that writes only X-Forwarded-For must drop a client's Forwarded header
+        // (docs/security.md, "The client address").
         if !forwarded.is_empty() {
             let hops = forwarded::hops(forwarded.iter().copied());
             return self.walk(
