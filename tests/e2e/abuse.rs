@@ -1,7 +1,7 @@
 //! Rate limits against the running binary: per client address (each node's memory) on the token
 //! endpoint, the sign-in forms and the JSON API, each answering 429 with `Retry-After` in its
 //! own shape; per account (the database, shared by every node) on password and code sign-in;
-//! and `X-Forwarded-For` believed only from a trusted proxy.
+//! and `Forwarded` / `X-Forwarded-For` believed only from a trusted proxy.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -172,4 +172,49 @@ async fn x_forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
     assert_eq!(spoof(&http, &proxied, "203.0.113.1").await.unwrap().status(), 401);
     assert_eq!(spoof(&http, &proxied, "203.0.113.2").await.unwrap().status(), 401);
     assert_eq!(spoof(&http, &proxied, "198.51.100.9, 203.0.113.1").await.unwrap().status(), 429);
+}
+
+#[tokio::test]
+async fn forwarded_names_the_client_only_behind_a_trusted_proxy() {
+    let limit = ("GATEHOUSE_LIMITS__SIGN_IN_PER_IP_PER_MINUTE", "1");
+    let sign_in = |http: &reqwest::Client, gh: &Gatehouse, forwarded: &str, xff: Option<&str>| {
+        let mut req = http
+            .post(gh.url("/api/v1/signin/password"))
+            .header("Forwarded", forwarded.to_owned())
+            .json(&json!({ "email": "nobody@example.org", "password": "x" }));
+        if let Some(xff) = xff {
+            req = req.header("X-Forwarded-For", xff.to_owned());
+        }
+        req.send()
+    };
+    let http = reqwest::Client::new();
+
+    // No trusted proxy: the peer's Forwarded header is ignored, so a new value per request buys
+    // nothing.
+    let direct = support::start_with(Backend::Sqlite, &[limit]).await;
+    assert_eq!(sign_in(&http, &direct, "for=203.0.113.1", None).await.unwrap().status(), 401);
+    assert_eq!(sign_in(&http, &direct, "for=203.0.113.2", None).await.unwrap().status(), 429);
+
+    // Behind a trusted proxy that writes X-Forwarded-For (the default header), a Forwarded
+    // header the client sent through it is ignored: new values buy nothing.
+    let trusted = ("GATEHOUSE_HTTP__TRUSTED_PROXIES", "[\"127.0.0.0/8\"]");
+    let xff_proxy = support::start_with(Backend::Sqlite, &[limit, trusted]).await;
+    assert_eq!(sign_in(&http, &xff_proxy, "for=203.0.113.1", None).await.unwrap().status(), 401);
+    assert_eq!(sign_in(&http, &xff_proxy, "for=203.0.113.2", None).await.unwrap().status(), 429);
+
+    // Behind a trusted proxy that writes Forwarded, each forwarded client has its own budget.
+    let header = ("GATEHOUSE_HTTP__CLIENT_IP_HEADER", "forwarded");
+    let proxied = support::start_with(Backend::Sqlite, &[limit, trusted, header]).await;
+    assert_eq!(sign_in(&http, &proxied, "for=203.0.113.1", None).await.unwrap().status(), 401);
+    let v6 = "for=\"[2001:db8::1]:4711\";proto=https";
+    assert_eq!(sign_in(&http, &proxied, v6, None).await.unwrap().status(), 401);
+    // An element the client wrote left of the proxy's does not count; nor does X-Forwarded-For,
+    // which this proxy does not write.
+    let forged = "for=198.51.100.9, for=203.0.113.1";
+    assert_eq!(sign_in(&http, &proxied, forged, Some("198.51.100.10")).await.unwrap().status(), 429);
+    // A hidden client (RFC 7239 §6.3) or a malformed value is not an address: the request
+    // counts against the proxy's own budget (first used here), then that budget is spent.
+    assert_eq!(sign_in(&http, &proxied, "for=_hidden", None).await.unwrap().status(), 401);
+    assert_eq!(sign_in(&http, &proxied, "for=\"203.0.113.77", None).await.unwrap().status(), 429);
+    assert_eq!(sign_in(&http, &proxied, "for=unknown", None).await.unwrap().status(), 429);
 }

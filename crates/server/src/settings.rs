@@ -48,12 +48,21 @@ pub struct Settings {
 }
 
 /// How gatehouse sees the network in front of it.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSettings {
-    /// Proxies (addresses or networks like `10.0.0.0/8`) whose `X-Forwarded-For` names the
-    /// client. Empty: the TCP peer is the client and the header is ignored.
+    /// Proxies (addresses or networks like `10.0.0.0/8`) whose forwarding header names the
+    /// client. Empty: the TCP peer is the client and the headers are ignored.
     pub trusted_proxies: Vec<String>,
+    /// The header those proxies write: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    /// Only that one is read; a client's copy of the other is ignored.
+    pub client_ip_header: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { trusted_proxies: Vec::new(), client_ip_header: "x-forwarded-for".into() }
+    }
 }
 
 /// The admin API (`/admin/v1`).
@@ -413,8 +422,7 @@ impl Settings {
             ));
         }
         self.federation.providers().map_err(|e| SettingsError::Invalid { key: e.key, message: e.message })?;
-        crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)
-            .map_err(|m| invalid("http.trusted_proxies", m))?;
+        self.trusted_proxies()?;
         if self.limits.sign_in_per_account_window_secs <= 0 {
             return Err(invalid(
                 "limits.sign_in_per_account_window_secs",
@@ -438,6 +446,16 @@ impl Settings {
             history_depth: self.passwords.history_depth,
             reject_common: self.passwords.reject_common,
         }
+    }
+
+    /// `http.trusted_proxies` and `http.client_ip_header`, parsed.
+    pub fn trusted_proxies(&self) -> Result<crate::http::client_ip::TrustedProxies, SettingsError> {
+        use crate::http::client_ip::{ClientIpHeader, TrustedProxies};
+        let invalid = |key: &str, message| SettingsError::Invalid { key: key.into(), message };
+        let header = ClientIpHeader::parse(&self.http.client_ip_header)
+            .map_err(|m| invalid("http.client_ip_header", m))?;
+        TrustedProxies::parse(&self.http.trusted_proxies, header)
+            .map_err(|m| invalid("http.trusted_proxies", m))
     }
 
     pub fn hash_threads(&self) -> usize {

@@ -107,13 +107,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
         federation::Federation::new(&settings.federation, settings.issuer_base()).map_err(|e| {
             StartError::Settings(crate::settings::SettingsError::Invalid { key: e.key, message: e.message })
         })?;
-    let trusted_proxies = crate::http::client_ip::TrustedProxies::parse(&settings.http.trusted_proxies)
-        .map_err(|message| {
-            StartError::Settings(crate::settings::SettingsError::Invalid {
-                key: "http.trusted_proxies".into(),
-                message,
-            })
-        })?;
+    let trusted_proxies = settings.trusted_proxies().map_err(StartError::Settings)?;
     Ok(AppState {
         limits: Arc::new(crate::http::limits::RateLimits::new(&settings.limits)),
         trusted_proxies: Arc::new(trusted_proxies),

@@ -40,7 +40,7 @@ pub struct AppState {
     pub client_jwks: Arc<crate::http::client_jwks::JwksCache>,
     /// Per-IP rate limits, in this node's memory (`http/limits.rs`).
     pub limits: Arc<crate::http::limits::RateLimits>,
-    /// Whose `X-Forwarded-For` names the client (`http/client_ip.rs`).
+    /// Whose `Forwarded` / `X-Forwarded-For` names the client (`http/client_ip.rs`).
     pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
 }
 

@@ -36,7 +36,7 @@ pub async fn citizen(req: &HttpRequest, state: &AppState, now: i64) -> Result<Op
 }
 
 /// The client's address for the audit trail: the TCP peer, or what a proxy named in
-/// `http.trusted_proxies` put in `X-Forwarded-For` (`http/client_ip.rs`).
+/// `http.trusted_proxies` put in `Forwarded` or `X-Forwarded-For` (`http/client_ip.rs`).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
     let state = req.app_data::<actix_web::web::Data<AppState>>()?;
     crate::http::client_ip::of(req, &state.trusted_proxies).map(|ip| ip.to_string())

@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod fallback;
+pub mod forwarded;
 pub mod headers;
 pub mod limits;
 pub mod metrics;
