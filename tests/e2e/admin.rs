@@ -1,6 +1,8 @@
 //! The admin API under /admin/v1 against the running binary: the operator's bearer token,
 //! clients, accounts and sessions, keys, and the audit trail of what the operator did.
 
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use testkit::Gatehouse;
@@ -319,7 +321,29 @@ async fn a_lockout_is_audited_once_and_voids_the_accounts_tokens(backend: Backen
     assert_eq!(seen, json!({ "active": false }));
 }
 
+/// A node keeps a client it authenticated for `database.client_cache_secs`; a change made
+/// elsewhere (here the CLI, a process of its own) is seen once that time has passed, and at
+/// once with the cache off.
+async fn a_client_changed_elsewhere_is_seen_within_the_cache_time(backend: Backend) {
+    for (secs, wait) in [("3", Duration::from_millis(3_100)), ("0", Duration::ZERO)] {
+        let gh = support::start_with(backend, &[("GATEHOUSE_DATABASE__CLIENT_CACHE_SECS", secs)]).await;
+        let created =
+            gh.cli_json(&["client", "create", "--name", "m2m", "--grant-type", "client_credentials"]);
+        let (id, secret) =
+            (created["client_id"].as_str().unwrap(), created["client_secret"].as_str().unwrap());
+        assert_eq!(client_credentials(&gh, id, secret).await, 200);
+        gh.cli_json(&["client", "delete", id]);
+        if secs != "0" {
+            // Within the cache time this node may still know the client; never past it.
+            assert_eq!(client_credentials(&gh, id, secret).await, 200, "served from the cache");
+        }
+        tokio::time::sleep(wait).await;
+        assert_eq!(client_credentials(&gh, id, secret).await, 401, "client_cache_secs = {secs}");
+    }
+}
+
 crate::per_backend!(
+    a_client_changed_elsewhere_is_seen_within_the_cache_time,
     sign_ins_and_revocations_are_in_the_audit_trail,
     a_lockout_is_audited_once_and_voids_the_accounts_tokens,
     the_admin_api_needs_its_token_and_is_off_without_one,

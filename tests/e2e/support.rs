@@ -19,6 +19,7 @@ pub const UNLIMITED: [(&str, &str); 5] = [
     ("GATEHOUSE_LIMITS__SIGN_IN_PER_ACCOUNT", "0"),
 ];
 
+#[derive(Clone, Copy)]
 pub enum Backend {
     Sqlite,
     Postgres,

@@ -85,7 +85,11 @@ where
     tokio::time::sleep_until(window_start.into()).await;
     let cpu_before = server.cpu_seconds()?;
     server.reset_peak();
+    let profiler = profile(server, shape.measure);
     tokio::time::sleep_until(window_end.into()).await;
+    if let Some(mut perf) = profiler {
+        let _ = perf.wait();
+    }
     let cpu_after = server.cpu_seconds()?;
     let memory = server.memory()?;
 
@@ -109,6 +113,25 @@ where
     outcome.p50_ms = percentile(&all, 0.50);
     outcome.p99_ms = percentile(&all, 0.99);
     Ok(outcome)
+}
+
+/// With `GATEHOUSE_BENCH_PERF_DIR` set, records the server with `perf record -g` for the
+/// measured window, into `<dir>/<n>-<pid>.data` (n counts the windows of this run, in the order
+/// the table lists them). For finding what bounds an endpoint (docs/performance.md); the perf
+/// sampling adds a little server CPU.
+fn profile(server: &Server, window: Duration) -> Option<std::process::Child> {
+    static WINDOWS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::var_os("GATEHOUSE_BENCH_PERF_DIR")?;
+    let n = WINDOWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = std::path::Path::new(&dir).join(format!("{n:02}-{}.data", server.pid()));
+    std::process::Command::new("perf")
+        .args(["record", "-q", "-F", "999", "-g", "-p", &server.pid().to_string(), "-o"])
+        .arg(out)
+        .args(["--", "sleep", &format!("{:.3}", window.as_secs_f64())])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
 }
 
 /// Nearest-rank percentile of sorted microsecond latencies, in milliseconds.

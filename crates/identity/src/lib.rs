@@ -13,6 +13,7 @@ mod audit;
 mod codes;
 mod common;
 mod federated;
+mod hasher;
 mod lockout;
 #[cfg(test)]
 mod memory;

@@ -11,14 +11,19 @@
 //!    ▲                                                                         │
 //!    └──────────────── oneshot reply; the permit is released with the job ◀────┘
 //! ```
+//!
+//! Each worker thread hashes with its own reused memory buffer ([`crate::hasher`]), so memory stays
+//! at `threads × memory_kib` and no call allocates it afresh.
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-use argon2::{Algorithm, Argon2, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Version};
 use tokio::sync::{Semaphore, oneshot};
+
+use crate::hasher::Hasher;
 
 /// argon2id cost parameters. The defaults are OWASP's: m=19456 KiB, t=2, p=1.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -58,7 +63,7 @@ pub enum PasswordError {
 }
 
 /// A unit of work for a worker thread; it owns its reply sender and its semaphore permit.
-type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+type Job = Box<dyn FnOnce(&mut Hasher) + Send>;
 
 /// Runs argon2id on `threads` dedicated OS threads (never on an async worker). At most `threads`
 /// hashes run at once, so memory stays bounded at `threads × memory_kib` however many requests
@@ -75,9 +80,6 @@ struct Inner {
     waiting: AtomicUsize,
     /// Jobs handed to a worker, for tests that check "exactly one verification".
     started: AtomicU64,
-    /// A hash of nothing anyone knows, with the pool's parameters: what `verify` checks when
-    /// there is no real hash, so an unknown account costs the same time as a wrong password.
-    dummy: Arc<str>,
     params: Argon2Params,
     threads: usize,
 }
@@ -93,8 +95,8 @@ impl fmt::Debug for HashPool {
 }
 
 impl HashPool {
-    /// Validates `params`, computes the dummy hash (one hash, on the calling thread) and starts
-    /// `threads` worker threads.
+    /// Validates `params` and starts `threads` worker threads. Nothing is hashed and no argon2
+    /// memory is taken until the first call.
     pub fn new(params: Argon2Params, threads: usize) -> Result<HashPool, PasswordError> {
         if threads == 0 {
             return Err(PasswordError::NoThreads);
@@ -103,7 +105,6 @@ impl HashPool {
             argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, None)
                 .map_err(PasswordError::InvalidParams)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params);
-        let dummy = hash_with(&argon2, "gatehouse: no account has this password")?;
 
         let (jobs, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
@@ -112,7 +113,7 @@ impl HashPool {
             let argon2 = argon2.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || worker(&receiver, &argon2))
+                .spawn(move || worker(&receiver, Hasher::new(argon2)))
                 .map_err(PasswordError::Spawn)?;
         }
         Ok(HashPool {
@@ -121,7 +122,6 @@ impl HashPool {
                 permits: Arc::new(Semaphore::new(threads)),
                 waiting: AtomicUsize::new(0),
                 started: AtomicU64::new(0),
-                dummy: dummy.into(),
                 params,
                 threads,
             }),
@@ -130,26 +130,20 @@ impl HashPool {
 
     /// Hashes `password` with a fresh random salt; returns the PHC string (`$argon2id$v=19$…`).
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        self.run(move |argon2| hash_with(argon2, &password)).await?
+        self.run(move |hasher| hasher.hash(password.as_bytes())).await?.map_err(PasswordError::Hash)
     }
 
     /// Whether `password` matches `phc`. When `phc` is `None` (no such account, or no password)
-    /// or unparseable, it verifies against the dummy hash and answers `false`, so the time taken
-    /// does not tell whether the account exists. Infrastructure failures also answer `false`.
+    /// or unparseable, it does the work of a check at the pool's parameters and answers `false`,
+    /// so the time taken does not tell whether the account exists. Infrastructure failures also
+    /// answer `false`.
     pub async fn verify(&self, password: String, phc: Option<String>) -> bool {
-        let dummy = Arc::clone(&self.inner.dummy);
         let outcome = self
-            .run(move |argon2| {
-                let real = phc.as_deref().and_then(|s| PasswordHash::new(s).ok());
-                match real {
-                    Some(hash) => argon2.verify_password(password.as_bytes(), &hash).is_ok(),
-                    None => {
-                        // Same work as a real check; the result is thrown away on purpose.
-                        if let Ok(hash) = PasswordHash::new(&dummy) {
-                            let _ = argon2.verify_password(password.as_bytes(), &hash);
-                        }
-                        false
-                    }
+            .run(move |hasher| match phc {
+                Some(phc) => hasher.verify(password.as_bytes(), &phc),
+                None => {
+                    hasher.stand_in(password.as_bytes());
+                    false
                 }
             })
             .await;
@@ -182,15 +176,15 @@ impl HashPool {
     async fn run<T, F>(&self, work: F) -> Result<T, PasswordError>
     where
         T: Send + 'static,
-        F: FnOnce(&Argon2<'static>) -> T + Send + 'static,
+        F: FnOnce(&mut Hasher) -> T + Send + 'static,
     {
         let permit = {
             let _waiting = WaitingGuard::enter(&self.inner.waiting);
             Arc::clone(&self.inner.permits).acquire_owned().await.map_err(|_| PasswordError::PoolStopped)?
         };
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |argon2| {
-            let out = work(argon2);
+        let job: Job = Box::new(move |hasher| {
+            let out = work(hasher);
             drop(permit);
             // The caller may have gone away; nobody else wants the answer.
             let _ = reply.send(out);
@@ -201,20 +195,13 @@ impl HashPool {
     }
 }
 
-fn hash_with(argon2: &Argon2<'_>, password: &str) -> Result<String, PasswordError> {
-    argon2
-        .hash_password(password.as_bytes())
-        .map(|hash: PasswordHash| hash.to_string())
-        .map_err(PasswordError::Hash)
-}
-
 /// A worker thread: takes jobs until every `HashPool` clone (the senders) is gone.
-fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, argon2: &Argon2<'static>) {
+fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, mut hasher: Hasher) {
     loop {
         let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(job) = next else { return };
         // A panicking job must not shrink the pool; its caller sees the reply dropped.
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(argon2)));
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut hasher)));
     }
 }
 

@@ -60,6 +60,6 @@ pub use store::{
     RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding, SubjectStore,
 };
 pub use token::{
-    BearerError, TokenGrantError, TokenParams, TokenResponse, TokenSettings, TokenStore, grant,
-    validate_bearer,
+    BearerError, GrantType, TokenGrantError, TokenParams, TokenResponse, TokenSettings, TokenStore,
+    client_credentials, grant, validate_bearer,
 };

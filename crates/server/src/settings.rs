@@ -79,6 +79,10 @@ pub struct AdminSettings {
 pub struct DatabaseSettings {
     /// Connections kept in the pool.
     pub pool_size: u32,
+    /// Seconds a node keeps a client row read for client authentication (0: read every time).
+    /// A client deleted or given a new secret on another node, or with the CLI, can still
+    /// authenticate here for up to this long (`http/client_cache.rs`).
+    pub client_cache_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -226,7 +230,7 @@ impl Default for AccountSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { pool_size: 8 }
+        Self { pool_size: 8, client_cache_secs: 5 }
     }
 }
 

@@ -110,6 +110,9 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let trusted_proxies = settings.trusted_proxies().map_err(StartError::Settings)?;
     Ok(AppState {
         limits: Arc::new(crate::http::limits::RateLimits::new(&settings.limits)),
+        clients: Arc::new(crate::http::client_cache::ClientCache::new(std::time::Duration::from_secs(
+            settings.database.client_cache_secs,
+        ))),
         trusted_proxies: Arc::new(trusted_proxies),
         federation,
         master: Arc::new(master),

@@ -38,6 +38,8 @@ pub struct AppState {
     pub master: Arc<tokens::MasterKey>,
     /// The JWKS documents of `private_key_jwt` clients registered with a `jwks_uri`.
     pub client_jwks: Arc<crate::http::client_jwks::JwksCache>,
+    /// Clients as client authentication read them, kept a few seconds (`http/client_cache.rs`).
+    pub clients: Arc<crate::http::client_cache::ClientCache>,
     /// Per-IP rate limits, in this node's memory (`http/limits.rs`).
     pub limits: Arc<crate::http::limits::RateLimits>,
     /// Whose `Forwarded` / `X-Forwarded-For` names the client (`http/client_ip.rs`).

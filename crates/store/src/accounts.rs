@@ -84,14 +84,14 @@ impl AccountStore for Store {
     }
 
     fn find_account(&self, id: &AccountId) -> Result<Option<Account>, identity::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(accounts::table.find(id.as_str()).select(AccountRow::as_select()).first(c).optional()?)
         })?;
         Ok(row.map(Account::from))
     }
 
     fn find_account_by_email(&self, email: &Email) -> Result<Option<Account>, identity::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(accounts::table
                 .filter(accounts::email.eq(email.as_str()))
                 .select(AccountRow::as_select())
@@ -102,7 +102,7 @@ impl AccountStore for Store {
     }
 
     fn list_accounts(&self, limit: i64, offset: i64) -> Result<Vec<Account>, identity::StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             Ok(accounts::table
                 .order(accounts::email)
                 .limit(limit)
@@ -167,7 +167,7 @@ impl SessionStore for Store {
         token_hash: &TokenHash,
         now: i64,
     ) -> Result<Option<Session>, identity::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(sessions::table
                 .filter(sessions::token_hash.eq(token_hash.as_str()))
                 .filter(sessions::expires_at.gt(now))
@@ -218,7 +218,7 @@ impl PasswordHistoryStore for Store {
         limit: usize,
     ) -> Result<Vec<String>, identity::StoreError> {
         let id = account.as_str();
-        Ok(self.transaction(|c| {
+        Ok(self.read(|c| {
             let current: Option<Option<String>> =
                 accounts::table.find(id).select(accounts::password_hash).first(c).optional()?;
             if current.flatten().is_none() {
@@ -300,7 +300,7 @@ impl RevocationStore for Store {
     }
 
     fn tokens_revoked_at(&self, account: &AccountId) -> Result<Option<i64>, identity::StoreError> {
-        let at = self.transaction(|c| {
+        let at = self.read(|c| {
             Ok(accounts::table
                 .find(account.as_str())
                 .select(accounts::tokens_revoked_at)

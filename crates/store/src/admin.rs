@@ -27,7 +27,7 @@ impl Store {
     /// Ids of the accounts whose email contains `text` (any case), ordered by email.
     pub fn search_accounts(&self, text: &str, limit: i64, offset: i64) -> Result<Vec<AccountId>, StoreError> {
         let pattern = format!("%{}%", escape_like(&text.trim().to_lowercase()));
-        let ids: Vec<String> = self.transaction(|c| {
+        let ids: Vec<String> = self.read(|c| {
             Ok(accounts::table
                 .filter(accounts::email.like(pattern).escape('\\'))
                 .order(accounts::email)
@@ -41,7 +41,7 @@ impl Store {
 
     /// The account's sessions that have not expired at `now`, newest first.
     pub fn sessions_of(&self, account: &AccountId, now: i64) -> Result<Vec<Session>, StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             Ok(sessions::table
                 .filter(sessions::account_id.eq(account.as_str()))
                 .filter(sessions::expires_at.gt(now))
@@ -70,7 +70,7 @@ impl Store {
 
     /// Audit events matching `filter`, newest first.
     pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             let mut query = audit_events::table.into_boxed();
             if let Some(account) = &filter.account_id {
                 query = query.filter(audit_events::account_id.eq(account.clone()));

@@ -69,7 +69,7 @@ impl AuditStore for Store {
         account: &AccountId,
         limit: usize,
     ) -> Result<Vec<AuditEvent>, identity::StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             Ok(audit_events::table
                 .filter(audit_events::account_id.eq(account.as_str()))
                 .order((audit_events::at.desc(), audit_events::id.desc()))

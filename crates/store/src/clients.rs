@@ -98,14 +98,14 @@ impl ClientStore for Store {
     }
 
     fn find_client(&self, id: &ClientId) -> Result<Option<Client>, oauth::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(clients::table.find(id.as_str()).select(ClientRow::as_select()).first(c).optional()?)
         })?;
         Ok(row.map(Client::try_from).transpose()?)
     }
 
     fn list_clients(&self) -> Result<Vec<Client>, oauth::StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             Ok(clients::table.order((clients::name, clients::id)).select(ClientRow::as_select()).load(c)?)
         })?;
         Ok(rows.into_iter().map(Client::try_from).collect::<Result<_, _>>()?)

@@ -134,7 +134,7 @@ impl GrantStore for Store {
     }
 
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, oauth::StoreError> {
-        let found = self.transaction(|c| {
+        let found = self.read(|c| {
             Ok(revoked_grants::table
                 .find(grant_id.as_str())
                 .select(revoked_grants::grant_id)
@@ -145,7 +145,7 @@ impl GrantStore for Store {
     }
 
     fn grant_claims(&self, grant_id: &GrantId) -> Result<Option<String>, oauth::StoreError> {
-        Ok(self.transaction(|c| {
+        Ok(self.read(|c| {
             Ok(grant_claims::table
                 .find(grant_id.as_str())
                 .select(grant_claims::claims)

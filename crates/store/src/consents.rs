@@ -20,7 +20,7 @@ impl ConsentStore for Store {
         account: &str,
         client: &ClientId,
     ) -> Result<Option<Vec<String>>, oauth::StoreError> {
-        let scopes = self.transaction(|c| {
+        let scopes = self.read(|c| {
             Ok(consents::table
                 .find((account, client.as_str()))
                 .select(consents::scopes)
@@ -132,7 +132,7 @@ impl PushedRequestStore for Store {
 /// The claims source for `subject`, if the account exists.
 pub(crate) fn subject_profile(store: &Store, subject: &str) -> Result<Option<Profile>, StoreError> {
     type Row = (String, String, bool, Option<String>, Option<String>, Option<String>, Option<String>, i64);
-    let row: Option<Row> = store.transaction(|c| {
+    let row: Option<Row> = store.read(|c| {
         Ok(accounts::table
             .find(subject)
             .select((

@@ -121,7 +121,7 @@ impl FederationStore for Store {
         provider: &str,
         subject: &str,
     ) -> Result<Option<AccountId>, identity::StoreError> {
-        let id = self.transaction(|c| {
+        let id = self.read(|c| {
             Ok(federated_identities::table
                 .find((provider, subject))
                 .select(federated_identities::account_id)
@@ -132,7 +132,7 @@ impl FederationStore for Store {
     }
 
     fn find_bound_account(&self, email: &Email) -> Result<Option<BoundAccount>, identity::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(accounts::table
                 .filter(accounts::email.eq(email.as_str()))
                 .select((AccountRow::as_select(), accounts::first_method, accounts::imported))
@@ -147,7 +147,7 @@ impl FederationStore for Store {
     }
 
     fn first_method(&self, account: &AccountId) -> Result<Option<String>, identity::StoreError> {
-        Ok(self.transaction(|c| {
+        Ok(self.read(|c| {
             Ok(accounts::table.find(account.as_str()).select(accounts::first_method).first(c).optional()?)
         })?)
     }

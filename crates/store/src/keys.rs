@@ -56,7 +56,7 @@ fn list(c: &mut DbConnection) -> Result<Vec<StoredKey>, StoreError> {
 
 impl KeyStore for Store {
     fn list_keys(&self) -> Result<Vec<StoredKey>, tokens::StoreError> {
-        Ok(self.transaction(list)?)
+        Ok(self.read(list)?)
     }
 
     fn insert_key(&self, key: &StoredKey) -> Result<(), tokens::StoreError> {

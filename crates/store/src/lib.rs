@@ -23,6 +23,7 @@ mod conn;
 mod consents;
 mod error;
 mod federation;
+mod gate;
 mod keys;
 mod lockouts;
 mod logout;
@@ -47,6 +48,7 @@ use r2d2::{CustomizeConnection, ManageConnection};
 pub use admin::AuditFilter;
 use conn::{Backend, DbConnection, Manager, SqlitePragmas, Target};
 pub use error::StoreError;
+use gate::WriterGate;
 pub use logout::EndedSession;
 pub use purge::{Purged, Retention};
 
@@ -68,6 +70,8 @@ pub struct Store {
     target: Target,
     /// The URL without its password.
     url: Arc<str>,
+    /// On SQLite, one transaction of this process at a time (`gate.rs`).
+    gate: Arc<WriterGate>,
 }
 
 impl std::fmt::Debug for Store {
@@ -110,7 +114,8 @@ impl Store {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| open_error(&e))?;
-        Ok(Store { pool, target, url: url.into() })
+        let gate = Arc::new(WriterGate::new(target.backend == Backend::Sqlite));
+        Ok(Store { pool, target, url: url.into(), gate })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -165,6 +170,16 @@ impl Store {
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let _turn = self.gate.enter();
+        let mut conn = self.pool.get()?;
+        DbConnection::transaction(&mut conn, f)
+    }
+
+    /// A transaction that only reads. It does not wait for the SQLite gate (`gate.rs`): in WAL
+    /// mode readers never wait for the writer, so a long write (a purge) does not hold up
+    /// sign-ins' and token checks' reads. Anything that writes must use
+    /// [`transaction`](Self::transaction) or [`write_transaction`](Self::write_transaction).
+    fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut conn = self.pool.get()?;
         DbConnection::transaction(&mut conn, f)
     }
@@ -180,6 +195,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         use diesel::connection::TransactionManager;
         type Manager = <DbConnection as Connection>::TransactionManager;
+        let _turn = self.gate.enter();
         let mut pooled = self.pool.get()?;
         let conn: &mut DbConnection = &mut pooled;
         // The derived MultiConnection transaction manager delegates to the variant's own, so a

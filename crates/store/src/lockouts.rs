@@ -99,7 +99,7 @@ impl LockoutStore for Store {
     }
 
     fn lockout_state(&self, account: &AccountId, _now: i64) -> Result<LockoutState, identity::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(lockouts::table.find(account.as_str()).select(LockoutRow::as_select()).first(c).optional()?)
         })?;
         Ok(row.map(LockoutState::from).unwrap_or_default())

@@ -94,7 +94,7 @@ impl Store {
     /// A queued logout's status (`pending`, `delivered` or `failed`) and the deliveries tried,
     /// per client, for a session: for tests and operators.
     pub fn backchannel_status(&self, session_id: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             Ok(backchannel_logouts::table
                 .filter(backchannel_logouts::session_id.eq(session_id))
                 .order(backchannel_logouts::client_id)

@@ -139,7 +139,7 @@ impl OneTimeCodeStore for Store {
         purpose: Purpose,
         now: i64,
     ) -> Result<Consume, identity::StoreError> {
-        let code = self.transaction(|c| find_by_hash(c, hash.as_str()))?;
+        let code = self.read(|c| find_by_hash(c, hash.as_str()))?;
         Ok(judge_link(code.as_ref(), purpose, now))
     }
 

@@ -94,7 +94,7 @@ impl Store {
     /// An outbox message's status (`pending`, `sent` or `failed`) and the deliveries tried, for
     /// tests and operators; `None` for an unknown id.
     pub fn outbox_status(&self, id: &str) -> Result<Option<(String, u32)>, StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(outbox::table
                 .find(id)
                 .select((outbox::status, outbox::attempts))
@@ -107,7 +107,7 @@ impl Store {
     /// How many messages are `pending`, `sending`, `failed` and `in_doubt` (sent ones are not
     /// counted: they only grow), for the metrics. One indexed query.
     pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        self.transaction(|c| {
+        self.read(|c| {
             Ok(outbox::table
                 .filter(outbox::status.eq_any([PENDING, SENDING, FAILED, IN_DOUBT]))
                 .group_by(outbox::status)

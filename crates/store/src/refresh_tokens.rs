@@ -84,7 +84,7 @@ impl RefreshTokenStore for Store {
     }
 
     fn find_refresh_token(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>, oauth::StoreError> {
-        let row = self.transaction(|c| {
+        let row = self.read(|c| {
             Ok(refresh_tokens::table
                 .find(token_hash.as_str())
                 .select(RefreshRow::as_select())
@@ -127,7 +127,7 @@ impl RefreshTokenStore for Store {
 
 impl oauth::SubjectStore for Store {
     fn subject_standing(&self, subject: &str, now: i64) -> Result<SubjectStanding, oauth::StoreError> {
-        let found = self.transaction(|c| {
+        let found = self.read(|c| {
             let Some(tokens_revoked_at) = accounts::table
                 .find(subject)
                 .select(accounts::tokens_revoked_at)

@@ -98,7 +98,7 @@ fn find_by_email(c: &mut DbConnection, email: &str) -> Result<Option<String>, St
 
 impl RegistrationStore for Store {
     fn peek_registration(&self, hash: &TokenHash, now: i64) -> Result<bool, identity::StoreError> {
-        let live = self.transaction(|c| {
+        let live = self.read(|c| {
             Ok(registrations::table
                 .find(hash.as_str())
                 .filter(registrations::expires_at.gt(now))
@@ -240,7 +240,7 @@ impl RegistrationStore for Store {
         &self,
         account: &AccountId,
     ) -> Result<BTreeMap<String, String>, identity::StoreError> {
-        let rows = self.transaction(|c| {
+        let rows = self.read(|c| {
             Ok(account_attributes::table
                 .filter(account_attributes::account_id.eq(account.as_str()))
                 .select((account_attributes::name, account_attributes::value))

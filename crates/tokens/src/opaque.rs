@@ -43,10 +43,12 @@ pub struct TokenHash(String);
 impl TokenHash {
     /// Hashes a presented secret for look-up.
     pub fn of(secret: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let d = digest::digest(&digest::SHA256, secret.as_bytes());
         let mut hex = String::with_capacity(64);
         for b in d.as_ref() {
-            hex.push_str(&format!("{b:02x}"));
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
         Self(hex)
     }
@@ -77,6 +79,13 @@ mod tests {
         let b = OpaqueToken::generate();
         assert_eq!(a.expose().len(), 43);
         assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn hash_is_lower_case_hex_sha256() {
+        // FIPS 180-2 Appendix B.1.
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(TokenHash::of("abc").as_str(), expected);
     }
 
     #[test]

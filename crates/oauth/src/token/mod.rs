@@ -111,6 +111,38 @@ pub enum TokenGrantError {
 pub trait TokenStore: CodeStore + GrantStore + RefreshTokenStore + SubjectStore {}
 impl<T: CodeStore + GrantStore + RefreshTokenStore + SubjectStore> TokenStore for T {}
 
+/// The grant types this server supports (RFC 6749 §4.1.3, §4.4, §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The request's `grant_type`, if this server supports it and `client` is registered for it
+    /// (RFC 6749 §5.2 `unsupported_grant_type`, `unauthorized_client`).
+    pub fn of(client: &Client, params: &TokenParams) -> Result<GrantType, OAuthError> {
+        let name = present(&params.grant_type)
+            .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+        let grant = match name {
+            "authorization_code" => GrantType::AuthorizationCode,
+            "refresh_token" => GrantType::RefreshToken,
+            "client_credentials" => GrantType::ClientCredentials,
+            _ => {
+                return Err(OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    "use authorization_code, refresh_token or client_credentials",
+                ));
+            }
+        };
+        if !client.grant_types.iter().any(|g| g == name) {
+            return Err(OAuthError::unauthorized_client(format!("this client may not use the {name} grant")));
+        }
+        Ok(grant)
+    }
+}
+
 /// A token request from `client`, the client that authenticated (see `client_auth`), by its
 /// `grant_type`.
 pub fn grant(
@@ -121,27 +153,23 @@ pub fn grant(
     params: &TokenParams,
     now: i64,
 ) -> Result<TokenResponse, TokenGrantError> {
-    let grant_type =
-        present(&params.grant_type).ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if !["authorization_code", "refresh_token", "client_credentials"].contains(&grant_type) {
-        return Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            "use authorization_code, refresh_token or client_credentials",
-        )
-        .into());
+    match GrantType::of(client, params)? {
+        GrantType::RefreshToken => refresh::refresh(store, keys, settings, client, params, now),
+        GrantType::ClientCredentials => client_credentials(keys, settings, client, params, now),
+        GrantType::AuthorizationCode => exchange_code(store, keys, settings, client, params, now),
     }
-    // RFC 6749 §5.2 unauthorized_client: not registered for this grant type.
-    if !client.grant_types.iter().any(|g| g == grant_type) {
-        return Err(OAuthError::unauthorized_client(format!(
-            "this client may not use the {grant_type} grant"
-        ))
-        .into());
-    }
-    match grant_type {
-        "refresh_token" => refresh::refresh(store, keys, settings, client, params, now),
-        "client_credentials" => client_credentials::issue(keys, settings, client, params, now),
-        _ => exchange_code(store, keys, settings, client, params, now),
-    }
+}
+
+/// The `client_credentials` grant alone: it only signs, reading and writing nothing (DESIGN.md:
+/// issuing a JWT access token writes nothing), so a caller may run it without a store.
+pub fn client_credentials(
+    keys: &KeySet,
+    settings: &TokenSettings,
+    client: &Client,
+    params: &TokenParams,
+    now: i64,
+) -> Result<TokenResponse, TokenGrantError> {
+    client_credentials::issue(keys, settings, client, params, now)
 }
 
 /// Redeems an authorization code for an access token, an ID token when `openid` was granted,

@@ -25,7 +25,9 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id::accept(req.headers().get(request_id::HEADER).map(HeaderValue::as_bytes));
-    let span = tracing::info_span!("request", request_id = %id);
+    // `client_id` is filled in by client authentication (`client_auth.rs`), so the access line
+    // of a token, revocation, introspection or PAR request names the client.
+    let span = tracing::info_span!("request", request_id = %id, client_id = tracing::field::Empty);
     let method = req.method().clone();
     let route = req.match_pattern();
     let started = Instant::now();

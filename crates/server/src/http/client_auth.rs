@@ -8,9 +8,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use oauth::client_assertion::{self, AssertionError, AssertionKey};
-use oauth::{
-    AssertionReplayStore, BodyCredentials, Client, ClientId, ClientStore, OAuthError, PresentedCredentials,
-};
+use oauth::{AssertionReplayStore, BodyCredentials, Client, ClientId, OAuthError, PresentedCredentials};
 use tokens::{AssertionKeyError, ClientJwks};
 
 use crate::http::error::Failure;
@@ -23,6 +21,13 @@ pub async fn authenticate(
     state: &AppState,
     body: BodyCredentials<'_>,
 ) -> Result<Client, Failure> {
+    let client = identify(req, state, body).await?;
+    // The request's span (http/access.rs) names the client from here on, access line included.
+    tracing::Span::current().record("client_id", client.id.as_str());
+    Ok(client)
+}
+
+async fn identify(req: &HttpRequest, state: &AppState, body: BodyCredentials<'_>) -> Result<Client, Failure> {
     let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
     let presented = PresentedCredentials::from_request(header, body)
         .map_err(|error| {
@@ -32,12 +37,12 @@ pub async fn authenticate(
         .ok_or_else(|| Failure::token(OAuthError::invalid_client("client authentication is required")))?;
     let used_basic = presented.used_basic();
     let id = ClientId::from_stored(presented.client_id().to_owned());
-    let client = state.db(move |s| s.find_client(&id)).await?;
+    let client = state.clients.find(state, &id).await?;
     if let PresentedCredentials::Assertion { assertion, .. } = &presented {
         let client = client.ok_or_else(refused)?;
-        return by_assertion(req, state, client, assertion).await;
+        return by_assertion(req, state, Client::clone(&client), assertion).await;
     }
-    let client = oauth::client_auth::authenticate(&presented, client.as_ref())
+    let client = oauth::client_auth::authenticate(&presented, client.as_deref())
         .map_err(|e| Failure::Token { error: e.to_oauth(), used_basic })?;
     Ok(client.clone())
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod client_auth;
+pub mod client_cache;
 pub mod client_ip;
 pub mod client_jwks;
 pub mod cookies;

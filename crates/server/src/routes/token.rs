@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use oauth::{OAuthError, TokenGrantError, TokenParams};
+use oauth::{GrantType, OAuthError, TokenGrantError, TokenParams};
 
 use crate::http::client_auth;
 use crate::http::error::Failure;
@@ -32,32 +32,40 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
     let client = client_auth::authenticate(req, state, params.credentials()).await?;
     let now = AppState::now();
     let keys = state.keys.current();
-    let settings = state.token_settings.clone();
-    let store = state.store.clone();
     let grant_type = params.grant_type.clone().unwrap_or_default();
-    let ip = crate::flows::session::client_ip(req);
-    let outcome = web::block(move || {
-        let response = oauth::grant(&store, &keys, &settings, &client, &params, now)?;
-        // Tokens for an account go in the audit trail, filed under the account and the client;
-        // a machine client's own tokens write nothing (DESIGN.md), they are counted and logged.
-        match &response.subject {
-            Some(subject) => {
-                let account = identity::AccountId::from_stored(subject.clone());
-                let grant = params.grant_type.as_deref().unwrap_or_default();
-                let event =
-                    identity::NewAuditEvent::token_issued(&account, client.id.as_str(), grant, ip, now);
-                // The grant has committed (a code is spent, a refresh token rotated): failing the
-                // response now would lose the tokens, so a lost audit row is logged instead.
-                if let Err(e) = identity::AuditStore::record_event(&store, &event) {
-                    tracing::error!(error = %e, client_id = client.id.as_str(), "cannot record token.issued");
-                }
-            }
-            None => tracing::info!(client_id = client.id.as_str(), "machine token issued"),
+    let outcome = match GrantType::of(&client, &params) {
+        Err(error) => Err(error.into()),
+        // Only a signature: done here rather than paying a thread hand-off to the blocking pool
+        // and back (docs/performance.md). A machine client's own tokens write nothing
+        // (DESIGN.md); they are counted in the metrics and the access line names the client.
+        Ok(GrantType::ClientCredentials) => {
+            oauth::client_credentials(&keys, &state.token_settings, &client, &params, now)
         }
-        Ok::<_, TokenGrantError>(response)
-    })
-    .await
-    .map_err(Failure::internal)?;
+        Ok(_) => {
+            let settings = state.token_settings.clone();
+            let store = state.store.clone();
+            let ip = crate::flows::session::client_ip(req);
+            web::block(move || {
+                let response = oauth::grant(&store, &keys, &settings, &client, &params, now)?;
+                // Tokens for an account go in the audit trail, filed under the account and the
+                // client.
+                if let Some(subject) = &response.subject {
+                    let account = identity::AccountId::from_stored(subject.clone());
+                    let grant = params.grant_type.as_deref().unwrap_or_default();
+                    let event =
+                        identity::NewAuditEvent::token_issued(&account, client.id.as_str(), grant, ip, now);
+                    // The grant has committed (a code is spent, a refresh token rotated): failing
+                    // the response now would lose the tokens, so a lost audit row is logged instead.
+                    if let Err(e) = identity::AuditStore::record_event(&store, &event) {
+                        tracing::error!(error = %e, client_id = client.id.as_str(), "cannot record token.issued");
+                    }
+                }
+                Ok::<_, TokenGrantError>(response)
+            })
+            .await
+            .map_err(Failure::internal)?
+        }
+    };
     if outcome.is_ok() {
         // An unknown grant type never succeeds; the label set stays bounded (metrics.rs).
         crate::http::metrics::token_issued(&grant_type);

@@ -183,11 +183,13 @@ pub async fn update(
     if !state.db(move |s| s.update_client(&stored)).await? {
         return Err(no_such_client());
     }
+    state.clients.forget(&updated.id);
     op.audit(&state, AuditKind::AdminClientUpdated, None, json!({ "client_id": updated.id })).await?;
     Ok(ok(StatusCode::OK, &client_json(&updated)))
 }
 
-/// A new secret, shown once; the old one stops working at once.
+/// A new secret, shown once; the old one stops working at once on this node, and on the others
+/// within `database.client_cache_secs` (`http/client_cache.rs`).
 pub async fn rotate_secret(
     op: Operator,
     state: web::Data<AppState>,
@@ -215,6 +217,7 @@ pub async fn rotate_secret(
     oauth::seal_client_secret(&mut updated, &secret, &state.master);
     let stored = updated.clone();
     state.db(move |s| s.update_client(&stored)).await?;
+    state.clients.forget(&updated.id);
     op.audit(&state, AuditKind::AdminClientSecretRotated, None, json!({ "client_id": updated.id })).await?;
     Ok(ok(StatusCode::OK, &json!({ "client_id": updated.id, "client_secret": secret.expose() })))
 }
@@ -229,6 +232,7 @@ pub async fn delete(
     if !state.db(move |s| s.delete_client(&target)).await? {
         return Err(no_such_client());
     }
+    state.clients.forget(&id);
     op.audit(&state, AuditKind::AdminClientDeleted, None, json!({ "client_id": id })).await?;
     Ok(HttpResponse::NoContent().finish())
 }
