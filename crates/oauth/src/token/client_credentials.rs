@@ -35,7 +35,7 @@ pub(super) fn issue(
         aud,
         exp: now.saturating_add(settings.access_token_ttl),
         iat: now,
-        jti: uuid::Uuid::new_v4().to_string(),
+        jti: tokens::random_uuid(),
         client_id: client.id.as_str().to_owned(),
         scope: scope.clone(),
         auth_time: None,
