@@ -15,7 +15,9 @@ use crate::store::{Client, GrantId};
 /// Scopes that only make sense for an end-user and are never granted to a client by itself.
 const END_USER_SCOPES: &[&str] = &["openid", "offline_access"];
 
-pub(super) fn issue(
+/// The grant alone: it only signs, reading and writing nothing (DESIGN.md: issuing a JWT access
+/// token writes nothing), so a caller may run it without a store (`oauth::client_credentials`).
+pub fn issue(
     keys: &KeySet,
     settings: &TokenSettings,
     client: &Client,

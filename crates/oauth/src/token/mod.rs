@@ -29,6 +29,7 @@ use crate::store::{
 
 pub(crate) use bearer::still_stands;
 pub use bearer::{BearerError, validate_bearer};
+pub use client_credentials::issue as client_credentials;
 pub(crate) use mint::{Issue, id_token_claims, mint};
 
 /// The parameters of a token request (RFC 6749 §4.1.3, §6), from the form body.
@@ -155,21 +156,9 @@ pub fn grant(
 ) -> Result<TokenResponse, TokenGrantError> {
     match GrantType::of(client, params)? {
         GrantType::RefreshToken => refresh::refresh(store, keys, settings, client, params, now),
-        GrantType::ClientCredentials => client_credentials(keys, settings, client, params, now),
+        GrantType::ClientCredentials => client_credentials::issue(keys, settings, client, params, now),
         GrantType::AuthorizationCode => exchange_code(store, keys, settings, client, params, now),
     }
-}
-
-/// The `client_credentials` grant alone: it only signs, reading and writing nothing (DESIGN.md:
-/// issuing a JWT access token writes nothing), so a caller may run it without a store.
-pub fn client_credentials(
-    keys: &KeySet,
-    settings: &TokenSettings,
-    client: &Client,
-    params: &TokenParams,
-    now: i64,
-) -> Result<TokenResponse, TokenGrantError> {
-    client_credentials::issue(keys, settings, client, params, now)
 }
 
 /// Redeems an authorization code for an access token, an ID token when `openid` was granted,
