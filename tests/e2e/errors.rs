@@ -48,6 +48,32 @@ async fn unregistered_redirect_uri_gets_a_page_not_a_redirect(gh: &Gatehouse) {
     assert!(resp.text().await.unwrap().contains("This sign-in link is not valid"));
 }
 
+/// RFC 8252 §7.3: a native app's loopback IP redirect URI may name any port at request time;
+/// the code is bound to the URI with that port, and nothing but the port may differ.
+async fn a_loopback_redirect_uri_may_name_another_port(gh: &Gatehouse) {
+    let registered = support::create_client(gh, &[]); // http://127.0.0.1:9/callback
+    let app = TestClient { redirect_uri: "http://127.0.0.1:49152/callback".into(), ..registered.clone() };
+    support::create_user(gh, "native@example.org");
+    let (url, verifier) = good_request(gh, &app, &[]);
+    let back = support::sign_in_for_code(&support::browser(), gh, &url, "native@example.org").await;
+    assert!(back.starts_with("http://127.0.0.1:49152/callback?"), "{back}");
+    let code = support::query_param(&back, "code").unwrap();
+    // Redeemed with the registered port instead: not the URI the code was issued for.
+    let (status, error) = error_of(support::redeem(gh, &registered, &code, &verifier).await).await;
+    assert_eq!((status, error.as_str()), (400, "invalid_grant"));
+
+    let (url, verifier) = good_request(gh, &app, &[]);
+    let back = support::sign_in_for_code(&support::browser(), gh, &url, "native@example.org").await;
+    let code = support::query_param(&back, "code").unwrap();
+    assert_eq!(support::redeem(gh, &app, &code, &verifier).await.status(), 200);
+
+    // Another path on the loopback address is still unregistered.
+    let (url, _) = good_request(gh, &app, &[("redirect_uri", "http://127.0.0.1:49152/elsewhere")]);
+    let resp = support::browser().get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().get("location").is_none());
+}
+
 async fn unknown_client_gets_a_page_not_a_redirect(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
     let (url, _) = good_request(gh, &client, &[("client_id", "no-such-client")]);
@@ -167,6 +193,7 @@ async fn userinfo_refuses_missing_and_forged_tokens(gh: &Gatehouse) {
 crate::on_both_backends!(
     unregistered_redirect_uri_gets_a_page_not_a_redirect,
     unknown_client_gets_a_page_not_a_redirect,
+    a_loopback_redirect_uri_may_name_another_port,
     unsupported_response_type_redirects_with_error_and_state,
     missing_pkce_is_refused,
     prompt_none_without_session_is_login_required,

@@ -45,6 +45,7 @@ pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> Gatehouse {
     builder.start().await
 }
 
+#[derive(Clone)]
 pub struct TestClient {
     pub id: String,
     pub secret: Option<String>,

@@ -125,12 +125,48 @@ pub fn resolve_redirect(
     let client = client.filter(|c| c.id.as_str() == client_id).ok_or(AuthorizePageError::UnknownClient)?;
     // OIDC Core §3.1.2.1: redirect_uri is REQUIRED (unlike RFC 6749 §4.1.1).
     let uri = present(&params.redirect_uri).ok_or(AuthorizePageError::MissingRedirectUri)?;
-    // RFC 9700 §4.1.3 and OIDC Core §3.1.2.1: exact string match against a registered value.
-    if client.redirect_uris.iter().any(|r| r == uri) {
+    // RFC 9700 §4.1.3 and OIDC Core §3.1.2.1: exact string match against a registered value,
+    // but for the port of a loopback IP redirect URI (RFC 8252 §7.3).
+    if client.redirect_uris.iter().any(|r| redirect_uri_matches(r, uri)) {
         Ok(uri.to_owned())
     } else {
         Err(AuthorizePageError::UnregisteredRedirectUri)
     }
+}
+
+/// Whether `requested` is the registered redirect URI `registered`: the same string, or, when
+/// both are `http` on a loopback IP literal (`127.0.0.1` or `[::1]`), the same string but for the
+/// port. RFC 8252 §7.3 (and RFC 9700 §2.1): "The authorization server MUST allow any port to be
+/// specified at the time of the request for loopback IP redirect URIs", since a native app
+/// listens on whatever port the OS gives it. `localhost` keeps the exact rule (§8.3 advises
+/// against it). The code stays bound to the URI with its port (RFC 6749 §4.1.3).
+pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    ["http://127.0.0.1", "http://[::1]"].iter().any(|host| {
+        match (registered.strip_prefix(host), requested.strip_prefix(host)) {
+            (Some(r), Some(q)) => matches!((after_port(r), after_port(q)), (Some(a), Some(b)) if a == b),
+            _ => false,
+        }
+    })
+}
+
+/// What follows the authority of a loopback URI once its optional `:port` (1–65535) is skipped;
+/// `None` unless a path, a query or nothing follows.
+fn after_port(rest: &str) -> Option<&str> {
+    let rest = match rest.strip_prefix(':') {
+        Some(port_and_rest) => {
+            let digits = port_and_rest.bytes().take_while(u8::is_ascii_digit).count();
+            let port: u16 = port_and_rest[..digits].parse().ok()?;
+            if port == 0 || port_and_rest.starts_with('0') {
+                return None;
+            }
+            &port_and_rest[digits..]
+        }
+        None => rest,
+    };
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then_some(rest)
 }
 
 /// A validated authorization request.

@@ -76,6 +76,45 @@ fn redirect_uri_must_match_exactly() {
     assert!(resolve_redirect(&p, Some(&client())).is_ok());
 }
 
+/// RFC 8252 §7.3: a native app's loopback IP redirect URI matches on any port; nothing else
+/// about it may differ, and no other URI gets that leeway.
+#[test]
+fn a_loopback_ip_redirect_uri_matches_on_any_port_and_only_on_the_port() {
+    let mut c = client();
+    c.redirect_uris = vec!["http://127.0.0.1:8400/cb".into(), "http://[::1]/cb?x=1".into()];
+    let resolve = |uri: &str| {
+        let mut p = params();
+        p.redirect_uri = Some(uri.into());
+        resolve_redirect(&p, Some(&c))
+    };
+    for allowed in ["http://127.0.0.1:51004/cb", "http://127.0.0.1/cb", "http://[::1]:7/cb?x=1"] {
+        assert_eq!(resolve(allowed), Ok(allowed.to_owned()), "the requested port is kept: {allowed}");
+    }
+    for refused in [
+        "http://127.0.0.1:51004/cb/",
+        "http://127.0.0.1:51004/CB",
+        "http://127.0.0.1:0/cb",
+        "http://127.0.0.1:65536/cb",
+        "http://127.0.0.1:08400/cb",
+        "http://127.0.0.1:/cb",
+        "http://127.0.0.1:8400@evil.example/cb",
+        "http://127.0.0.1.evil.example/cb",
+        "https://127.0.0.1:8400/cb",
+        "http://localhost:8400/cb",
+        "http://127.0.0.2:8400/cb",
+        "http://[::1]:7/cb",
+        "http://[::1]:7/cb?x=2",
+    ] {
+        assert_eq!(resolve(refused), Err(AuthorizePageError::UnregisteredRedirectUri), "{refused}");
+    }
+    // A registered localhost or https URI keeps the exact rule.
+    assert!(!redirect_uri_matches("http://localhost:8400/cb", "http://localhost:9000/cb"));
+    assert!(!redirect_uri_matches(
+        "https://portal.example.org:8443/cb",
+        "https://portal.example.org:9443/cb"
+    ));
+}
+
 #[test]
 fn page_errors_read_as_sentences() {
     assert!(AuthorizePageError::UnregisteredRedirectUri.to_string().starts_with("The application"));
