@@ -103,7 +103,7 @@ pub struct GrantId(String);
 
 impl GrantId {
     pub fn generate() -> Self {
-        Self(tokens::random_uuid())
+        Self(uuid::Uuid::new_v4().to_string())
     }
     pub fn from_stored(id: String) -> Self {
         Self(id)

@@ -1,11 +1,12 @@
-//! One SQLite transaction of this process at a time.
+//! One writing SQLite transaction of this process at a time (`Store::read` does not enter).
 //!
 //! SQLite lets one connection write at a time. Another that wants to write meanwhile waits in
 //! SQLite's busy handler, which sleeps 1, 2, 5, 10 … up to 100 ms between attempts. With many
 //! writes in parallel (16 connections rotating refresh tokens) most of the time went to those
 //! sleeps and to failed lock attempts (docs/performance.md): the write lock sat idle while
-//! writers slept. So a process lets its transactions in one at a time: the others wait on a
-//! mutex and are woken the moment the previous one commits. Other processes on the same file
+//! writers slept. So a process lets its writing transactions in one at a time: the others wait
+//! on a mutex and are woken the moment the previous one commits. Read-only transactions skip
+//! the gate (in WAL mode readers never wait for the writer). Other processes on the same file
 //! (the CLI, a second server by mistake) still meet `busy_timeout`. PostgreSQL has row locks
 //! and MVCC; it takes no gate.
 //!

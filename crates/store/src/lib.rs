@@ -160,7 +160,9 @@ impl Store {
         Ok(())
     }
 
-    /// Runs `f` in one transaction on a pooled connection; an error rolls it back.
+    /// Runs `f` in one transaction on a pooled connection; an error rolls it back. On SQLite it
+    /// first waits for this process's gate (`gate.rs`), so writers queue here, not in SQLite's
+    /// busy handler.
     ///
     /// On SQLite a transaction starts deferred, and one that reads before it writes can fail
     /// with `SQLITE_BUSY` when another writer got in between (`busy_timeout` does not help

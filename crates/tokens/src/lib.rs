@@ -26,6 +26,6 @@ pub use error::TokenError;
 pub use keyset::KeySet;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYP, LogoutTokenClaims};
 pub use master::MasterKey;
-pub use opaque::{OpaqueToken, TokenHash, random_uuid};
+pub use opaque::{OpaqueToken, TokenHash};
 pub use signing::SigningKey;
 pub use store::{KeyStore, StoreError, StoredKey};

@@ -36,17 +36,6 @@ impl std::fmt::Debug for OpaqueToken {
     }
 }
 
-/// A random (version 4) UUID, hyphenated: for identifiers that must not collide and need not
-/// be secret (`jti`, grant ids, request ids). From aws-lc's generator, which the OS seeds, so
-/// an id costs no system call (`uuid::Uuid::new_v4` makes one per id; three per machine token
-/// showed in the profile, docs/performance.md).
-pub fn random_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    #[expect(clippy::expect_used, reason = "the OS random source does not fail in practice")]
-    rand::fill(&mut bytes).expect("system random number generator");
-    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
-}
-
 /// The SHA-256 of a secret, lower-case hex: what the database keeps.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TokenHash(String);
@@ -90,16 +79,6 @@ mod tests {
         let b = OpaqueToken::generate();
         assert_eq!(a.expose().len(), 43);
         assert_ne!(a.expose(), b.expose());
-    }
-
-    #[test]
-    fn random_uuids_are_version_4_and_distinct() {
-        let a = random_uuid();
-        let parsed = uuid::Uuid::parse_str(&a).unwrap();
-        assert_eq!(parsed.get_version_num(), 4);
-        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
-        assert_eq!(a.len(), 36);
-        assert_ne!(a, random_uuid());
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn issue(
         aud,
         exp: now.saturating_add(settings.access_token_ttl),
         iat: now,
-        jti: tokens::random_uuid(),
+        jti: uuid::Uuid::new_v4().to_string(),
         client_id: client.id.as_str().to_owned(),
         scope: scope.clone(),
         auth_time: None,

@@ -61,7 +61,7 @@ pub(crate) fn mint(
         aud: settings.issuer.as_str().into(),
         exp: now.saturating_add(settings.access_token_ttl),
         iat: now,
-        jti: tokens::random_uuid(),
+        jti: uuid::Uuid::new_v4().to_string(),
         client_id: client.id.as_str().to_owned(),
         scope: issue.scope.to_owned(),
         auth_time: Some(issue.auth_time),

@@ -22,7 +22,7 @@ pub fn accept(incoming: Option<&[u8]>) -> String {
 
 /// A fresh id: a random (v4) UUID.
 pub fn generate() -> String {
-    tokens::random_uuid()
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn is_sane(bytes: &[u8]) -> bool {
