@@ -81,27 +81,14 @@ impl ClientCache {
 mod tests {
     use super::*;
 
-    fn client(id: &str) -> Arc<Client> {
-        Arc::new(Client {
-            id: ClientId::from_stored(id.into()),
-            name: "Business licensing".into(),
-            secret_hash: None,
-            redirect_uris: Vec::new(),
-            post_logout_redirect_uris: Vec::new(),
-            backchannel_logout_uri: None,
+    /// A registered client (registration picks its id; the cache keys by the id it is given).
+    fn client(name: &str) -> Arc<Client> {
+        let registration = oauth::ClientRegistration {
+            name: name.into(),
             grant_types: vec!["client_credentials".into()],
-            scopes: Vec::new(),
-            token_endpoint_auth_method: "client_secret_basic".into(),
-            keys: Default::default(),
-            id_token_signed_response_alg: "RS256".into(),
-            extra_claims: Vec::new(),
-            created_at: 0,
-            refresh_token_idle_ttl: None,
-            refresh_token_absolute_ttl: None,
-            audiences: Vec::new(),
-            first_party: true,
-            require_pushed_authorization_requests: false,
-        })
+            ..Default::default()
+        };
+        Arc::new(oauth::client::register(registration, 0).unwrap().0)
     }
 
     #[test]
