@@ -98,8 +98,9 @@ impl PresentedCredentials {
                 "client_assertion_type must be {ASSERTION_TYPE}"
             )));
         }
+        // An empty `sub` names no client (found by the client_assertion fuzz target).
         let sub = tokens::assertion::unverified_claims(assertion)
-            .and_then(|c| c.get("sub").and_then(|s| s.as_str()).map(str::to_owned));
+            .and_then(|c| c.get("sub").and_then(|s| s.as_str()).filter(|s| !s.is_empty()).map(str::to_owned));
         let client_id = match (present(body.client_id), sub) {
             // RFC 7521 §4.2: a client_id sent along must name the same client as the assertion.
             (Some(id), Some(sub)) if id != sub => {
@@ -356,6 +357,11 @@ mod tests {
             .unwrap()
             .used_basic()
         );
+        // An assertion whose sub is empty, with no client_id beside it, names no client.
+        let nobody = format!("e30.{}.sig", STANDARD_NO_PAD.encode(r#"{"iss":"client-!","sub":""}"#));
+        let got =
+            PresentedCredentials::from_request(None, body(None, None, Some(ASSERTION_TYPE), Some(&nobody)));
+        assert_eq!(got.unwrap_err().code, ErrorCode::InvalidClient);
         let code = |auth: Option<&str>, b| PresentedCredentials::from_request(auth, b).unwrap_err().code;
         // RFC 6749 §2.3: one method per request.
         let h = basic("client-1", "s3cret");
