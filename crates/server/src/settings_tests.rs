@@ -233,6 +233,14 @@ fn trusted_proxies_and_limits_load_from_the_environment_and_bad_ones_are_named()
     assert_eq!(s.limits.token_per_ip_per_minute, 0);
     let bad = Settings::load(None, env(&[("GATEHOUSE_HTTP__TRUSTED_PROXIES", "[\"proxy.internal\"]")]));
     assert!(bad.unwrap_err().to_string().starts_with("setting http.trusted_proxies:"));
+    assert_eq!(s.http.client_ip_header, "x-forwarded-for");
+    let forwarded = Settings::load(None, env(&[("GATEHOUSE_HTTP__CLIENT_IP_HEADER", "Forwarded")]));
+    assert_eq!(forwarded.unwrap().http.client_ip_header, "Forwarded");
+    let bad = Settings::load(None, env(&[("GATEHOUSE_HTTP__CLIENT_IP_HEADER", "x-real-ip")])).unwrap_err();
+    assert!(bad.to_string().starts_with("setting http.client_ip_header:"), "{bad}");
+    assert!(bad.to_string().contains("x-forwarded-for or forwarded"), "{bad}");
+    let cache = Settings::load(None, env(&[("GATEHOUSE_DATABASE__CLIENT_CACHE_SECS", "0")])).unwrap();
+    assert_eq!(cache.database.client_cache_secs, 0);
     let bad = Settings::load(None, env(&[("GATEHOUSE_LIMITS__SIGN_IN_PER_ACCOUNT_WINDOW_SECS", "0")]));
     assert!(bad.unwrap_err().to_string().contains("limits.sign_in_per_account_window_secs"));
 }
