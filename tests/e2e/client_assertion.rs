@@ -242,21 +242,7 @@ async fn code_flow_redeems_with_private_key_jwt(gh: &Gatehouse) {
     let key = SigningKey::generate(Algorithm::Es256, now()).unwrap();
     let client = client_with_jwks(gh, &key, &[]);
     support::create_user(gh, "pkj@example.org");
-    let (verifier, challenge) = testkit::pkce::pair();
-    let url = support::authorize_url(
-        gh,
-        &[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("redirect_uri", &client.redirect_uri),
-            ("scope", "openid email"),
-            ("state", "s1"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let back = support::sign_in_for_code(&support::browser(), gh, &url, "pkj@example.org").await;
-    let code = support::query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let (code, verifier) = support::code_for(gh, &client, "pkj@example.org", "openid email").await;
     let assertion = key.sign_jwt("JWT", &claims(&client.id, &gh.url("/token"))).unwrap();
     let (status, body) = post(
         gh,

@@ -113,22 +113,7 @@ async fn fifty_redemptions_of_one_code_have_one_winner_and_the_replay_revokes_it
     let client = Arc::new(refreshing_client(gh));
     let email = "code-race@example.org";
     support::create_user(gh, email);
-    let (verifier, challenge) = testkit::pkce::pair();
-    let url = support::authorize_url(
-        gh,
-        &[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("redirect_uri", &client.redirect_uri),
-            ("scope", "openid email offline_access"),
-            ("state", "s"),
-            ("nonce", "n"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let back = support::sign_in_for_code(&support::browser(), gh, &url, email).await;
-    let code = support::query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let (code, verifier) = support::code_for(gh, &client, email, "openid email offline_access").await;
 
     let started = Instant::now();
     let answers = race(N, |_| {

@@ -217,6 +217,28 @@ pub async fn sign_in_for_code(
     location(&resp)
 }
 
+/// Signs `email` in through the hosted pages for `client` and `scope` (PKCE S256, state `s1`,
+/// nonce `n1`); returns the code and its verifier.
+pub async fn code_for(gh: &Gatehouse, client: &TestClient, email: &str, scope: &str) -> (String, String) {
+    let (verifier, challenge) = testkit::pkce::pair();
+    let url = authorize_url(
+        gh,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client.id),
+            ("redirect_uri", &client.redirect_uri),
+            ("scope", scope),
+            ("state", "s1"),
+            ("nonce", "n1"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let back = sign_in_for_code(&browser(), gh, &url, email).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    (code, verifier)
+}
+
 /// A hand-built authorization URL (for the error cases the RP library will not produce).
 pub fn authorize_url(gh: &Gatehouse, params: &[(&str, &str)]) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();

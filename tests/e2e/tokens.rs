@@ -15,22 +15,7 @@ pub(crate) fn refreshing_client(gh: &Gatehouse) -> TestClient {
 /// Signs `email` in through the hosted pages for `scope` and redeems the code: the token
 /// response.
 pub(crate) async fn sign_in_tokens(gh: &Gatehouse, client: &TestClient, email: &str, scope: &str) -> Value {
-    let (verifier, challenge) = testkit::pkce::pair();
-    let url = support::authorize_url(
-        gh,
-        &[
-            ("response_type", "code"),
-            ("client_id", &client.id),
-            ("redirect_uri", &client.redirect_uri),
-            ("scope", scope),
-            ("state", "s1"),
-            ("nonce", "n1"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    let back = support::sign_in_for_code(&support::browser(), gh, &url, email).await;
-    let code = support::query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let (code, verifier) = support::code_for(gh, client, email, scope).await;
     let (status, body) = post_as(
         gh,
         client,
