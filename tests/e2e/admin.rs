@@ -269,6 +269,31 @@ async fn sign_ins_and_revocations_are_in_the_audit_trail(backend: Backend) {
     assert_eq!(none, json!([]));
 }
 
+/// Each issuance to an account is filed once, with the grant's own write: the code exchange
+/// and the one winning refresh; a reused refresh token (which revokes the family) files nothing.
+async fn each_token_issuance_is_filed_once_with_its_address(backend: Backend) {
+    let admin = Admin::start(backend).await;
+    let email = "refresh.audit@example.org";
+    let id = support::create_user(&admin.gh, email);
+    let client = crate::tokens::refreshing_client(&admin.gh);
+    let first = crate::tokens::sign_in_tokens(&admin.gh, &client, email, "openid offline_access").await;
+    let old = first["refresh_token"].as_str().unwrap();
+    let (status, _) = crate::tokens::refresh(&admin.gh, &client, old, None).await;
+    assert_eq!(status, 200);
+    let (status, reused) = crate::tokens::refresh(&admin.gh, &client, old, None).await;
+    assert_eq!((status, &reused["error"]), (400, &json!("invalid_grant")));
+
+    let (_, issued) =
+        admin.call(Method::GET, &format!("/audit?account_id={id}&kind=token.issued"), None).await;
+    let issued = issued.as_array().unwrap();
+    let mut grants: Vec<&str> = issued.iter().map(|e| e["detail"]["grant_type"].as_str().unwrap()).collect();
+    grants.sort_unstable();
+    assert_eq!(grants, ["authorization_code", "refresh_token"], "{issued:?}");
+    for event in issued {
+        assert_eq!((&event["client_id"], &event["ip"]), (&json!(client.id), &json!("127.0.0.1")), "{event}");
+    }
+}
+
 async fn a_lockout_is_audited_once_and_voids_the_accounts_tokens(backend: Backend) {
     let admin = Admin::start(backend).await;
     let email = "locked.out@example.org";
@@ -345,6 +370,7 @@ async fn a_client_changed_elsewhere_is_seen_within_the_cache_time(backend: Backe
 crate::per_backend!(
     a_client_changed_elsewhere_is_seen_within_the_cache_time,
     sign_ins_and_revocations_are_in_the_audit_trail,
+    each_token_issuance_is_filed_once_with_its_address,
     a_lockout_is_audited_once_and_voids_the_accounts_tokens,
     the_admin_api_needs_its_token_and_is_off_without_one,
     clients_are_created_updated_rotated_and_deleted,

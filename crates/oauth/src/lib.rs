@@ -56,8 +56,9 @@ pub use revoke::{Revocation, revoke};
 pub use scope::Scopes;
 pub use store::{
     AssertionReplayStore, AuthorizationCode, Client, ClientId, ClientKeys, ClientStore, CodeStore,
-    ConsentStore, GrantId, GrantStore, NewCode, NewRefreshToken, PushedRequest, PushedRequestStore, Redeem,
-    RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding, SubjectStore,
+    ConsentStore, GrantId, GrantStore, Issuance, NewCode, NewRefreshToken, PushedRequest, PushedRequestStore,
+    Redeem, RefreshState, RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding,
+    SubjectStore,
 };
 pub use token::{
     BearerError, GrantType, TokenGrantError, TokenParams, TokenResponse, TokenSettings, TokenStore,

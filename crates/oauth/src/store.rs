@@ -193,6 +193,33 @@ pub struct RefreshToken {
     pub used_at: Option<i64>,
 }
 
+/// What a refresh decides on, read in one transaction (one consistent view, one round trip):
+/// the presented token and the facts about its grant and account that can void it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshState {
+    pub token: RefreshToken,
+    /// Whether the family's grant is revoked.
+    pub grant_revoked: bool,
+    /// The account's standing now.
+    pub standing: SubjectStanding,
+    /// The `claims` request (normalised JSON) the grant's code was issued with, if any.
+    pub claims: Option<String>,
+}
+
+/// Tokens issued to an account: the store files it in the audit trail (`token.issued`), in the
+/// same transaction as the grant's own write, so a grant and its record commit together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuance {
+    /// The account id (`sub`).
+    pub subject: String,
+    pub client_id: ClientId,
+    /// `authorization_code` or `refresh_token`.
+    pub grant_type: &'static str,
+    /// The address the token request came from, as the server determined it.
+    pub ip: Option<String>,
+    pub at: i64,
+}
+
 /// The outcome of rotating a refresh token: only the first rotation wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rotation {
@@ -263,18 +290,25 @@ pub trait GrantStore {
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, StoreError>;
     /// The `claims` request (normalised JSON) the grant's code was issued with, if any.
     fn grant_claims(&self, grant_id: &GrantId) -> Result<Option<String>, StoreError>;
+    /// Files tokens issued without a write of their own (a code exchange without a refresh
+    /// token) in the audit trail.
+    fn record_issuance(&self, issued: &Issuance) -> Result<(), StoreError>;
 }
 
 pub trait RefreshTokenStore {
-    fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError>;
+    /// Stores a family's first token and files `issued` in one transaction.
+    fn insert_refresh_token(&self, token: &NewRefreshToken, issued: &Issuance) -> Result<(), StoreError>;
     fn find_refresh_token(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>, StoreError>;
+    /// The token and what can void it, in one read transaction; `None` for an unknown token.
+    fn refresh_state(&self, token_hash: &TokenHash, now: i64) -> Result<Option<RefreshState>, StoreError>;
     /// In one transaction: marks `old` used at `now` if it was unused (a conditional update: one
-    /// winner among parallel rotations) and, only then, stores `next`.
+    /// winner among parallel rotations) and, only then, stores `next` and files `issued`.
     fn rotate_refresh_token(
         &self,
         old: &TokenHash,
         next: &NewRefreshToken,
         now: i64,
+        issued: &Issuance,
     ) -> Result<Rotation, StoreError>;
 }
 

@@ -60,6 +60,9 @@ pub fn stored_code(store: &MemStore, c: &Client, scope: &str, now: i64) -> (Stri
     (code.expose().to_owned(), row.grant_id)
 }
 
+/// The address every test token request comes from.
+pub const IP: &str = "203.0.113.7";
+
 pub fn token_params(code: &str) -> TokenParams {
     TokenParams {
         grant_type: Some("authorization_code".into()),
@@ -76,7 +79,7 @@ pub fn exchange(
     p: &TokenParams,
     now: i64,
 ) -> Result<TokenResponse, TokenGrantError> {
-    grant(store, keys(), &settings(), c, p, now)
+    grant(store, keys(), &settings(), c, p, now, Some(IP))
 }
 
 pub fn oauth_code(r: Result<TokenResponse, TokenGrantError>) -> ErrorCode {

@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use tokens::TokenHash;
 
 use crate::store::{
-    AuthorizationCode, Client, ClientId, CodeStore, GrantId, GrantStore, NewCode, NewRefreshToken, Redeem,
-    RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding, SubjectStore,
+    AuthorizationCode, Client, ClientId, CodeStore, GrantId, GrantStore, Issuance, NewCode, NewRefreshToken,
+    Redeem, RefreshState, RefreshToken, RefreshTokenStore, Rotation, StoreError, SubjectStanding,
+    SubjectStore,
 };
 
 /// RFC 7636 Appendix B.
@@ -60,6 +61,8 @@ pub struct MemStore {
     revoked: Mutex<HashSet<GrantId>>,
     refresh: Mutex<HashMap<TokenHash, RefreshToken>>,
     pub subjects: Mutex<HashMap<String, SubjectStanding>>,
+    /// Every issuance filed, in order.
+    pub issued: Mutex<Vec<Issuance>>,
 }
 
 impl CodeStore for MemStore {
@@ -95,17 +98,34 @@ impl GrantStore for MemStore {
         let codes = self.codes.lock().unwrap();
         Ok(codes.values().find(|(c, _)| &c.grant_id == grant_id).and_then(|(c, _)| c.claims.clone()))
     }
+
+    fn record_issuance(&self, issued: &Issuance) -> Result<(), StoreError> {
+        self.issued.lock().unwrap().push(issued.clone());
+        Ok(())
+    }
 }
 
 impl RefreshTokenStore for MemStore {
-    fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), StoreError> {
+    fn insert_refresh_token(&self, token: &NewRefreshToken, issued: &Issuance) -> Result<(), StoreError> {
         let row = RefreshToken { token: token.clone(), used_at: None };
         self.refresh.lock().unwrap().insert(token.token_hash.clone(), row);
-        Ok(())
+        self.record_issuance(issued)
     }
 
     fn find_refresh_token(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>, StoreError> {
         Ok(self.refresh.lock().unwrap().get(token_hash).cloned())
+    }
+
+    fn refresh_state(&self, token_hash: &TokenHash, now: i64) -> Result<Option<RefreshState>, StoreError> {
+        let Some(token) = self.find_refresh_token(token_hash)? else {
+            return Ok(None);
+        };
+        Ok(Some(RefreshState {
+            grant_revoked: self.is_grant_revoked(&token.token.grant_id)?,
+            standing: self.subject_standing(&token.token.subject, now)?,
+            claims: self.grant_claims(&token.token.grant_id)?,
+            token,
+        }))
     }
 
     fn rotate_refresh_token(
@@ -113,6 +133,7 @@ impl RefreshTokenStore for MemStore {
         old: &TokenHash,
         next: &NewRefreshToken,
         now: i64,
+        issued: &Issuance,
     ) -> Result<Rotation, StoreError> {
         let mut all = self.refresh.lock().unwrap();
         match all.get_mut(old) {
@@ -121,6 +142,7 @@ impl RefreshTokenStore for MemStore {
             Some(row) => {
                 row.used_at = Some(now);
                 all.insert(next.token_hash.clone(), RefreshToken { token: next.clone(), used_at: None });
+                self.record_issuance(issued)?;
                 Ok(Rotation::Rotated)
             }
         }

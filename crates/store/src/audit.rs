@@ -43,6 +43,19 @@ pub(crate) fn insert_event(c: &mut DbConnection, event: &NewAuditEvent) -> Resul
     Ok(())
 }
 
+/// `token.issued`: tokens issued to an account, filed with the grant's own write.
+pub(crate) fn insert_issuance(c: &mut DbConnection, issued: &oauth::Issuance) -> Result<(), StoreError> {
+    let account = identity::AccountId::from_stored(issued.subject.clone());
+    let event = NewAuditEvent::token_issued(
+        &account,
+        issued.client_id.as_str(),
+        issued.grant_type,
+        issued.ip.clone(),
+        issued.at,
+    );
+    insert_event(c, &event)
+}
+
 impl From<&NewAuditEvent> for AuditRow {
     fn from(event: &NewAuditEvent) -> Self {
         AuditRow {

@@ -8,9 +8,9 @@ use diesel::prelude::*;
 use oauth::{ClientId, CodeStore, GrantId, GrantStore, NewCode, Redeem};
 use tokens::TokenHash;
 
-use crate::Store;
 use crate::error::{StoreError, list_from_json, list_to_json};
 use crate::schema::{codes, grant_claims, revoked_grants};
+use crate::{DbConnection, Store};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = codes)]
@@ -134,23 +134,34 @@ impl GrantStore for Store {
     }
 
     fn is_grant_revoked(&self, grant_id: &GrantId) -> Result<bool, oauth::StoreError> {
-        let found = self.read(|c| {
-            Ok(revoked_grants::table
-                .find(grant_id.as_str())
-                .select(revoked_grants::grant_id)
-                .first::<String>(c)
-                .optional()?)
-        })?;
-        Ok(found.is_some())
+        Ok(self.read(|c| grant_revoked_in(c, grant_id))?)
     }
 
     fn grant_claims(&self, grant_id: &GrantId) -> Result<Option<String>, oauth::StoreError> {
-        Ok(self.read(|c| {
-            Ok(grant_claims::table
-                .find(grant_id.as_str())
-                .select(grant_claims::claims)
-                .first::<String>(c)
-                .optional()?)
-        })?)
+        Ok(self.read(|c| grant_claims_in(c, grant_id))?)
     }
+
+    fn record_issuance(&self, issued: &oauth::Issuance) -> Result<(), oauth::StoreError> {
+        Ok(self.transaction(|c| crate::audit::insert_issuance(c, issued))?)
+    }
+}
+
+pub(crate) fn grant_revoked_in(c: &mut DbConnection, grant_id: &GrantId) -> Result<bool, StoreError> {
+    let found = revoked_grants::table
+        .find(grant_id.as_str())
+        .select(revoked_grants::grant_id)
+        .first::<String>(c)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub(crate) fn grant_claims_in(
+    c: &mut DbConnection,
+    grant_id: &GrantId,
+) -> Result<Option<String>, StoreError> {
+    Ok(grant_claims::table
+        .find(grant_id.as_str())
+        .select(grant_claims::claims)
+        .first::<String>(c)
+        .optional()?)
 }

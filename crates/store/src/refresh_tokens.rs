@@ -4,15 +4,23 @@
 //! A token's life: `insert_refresh_token` (the code exchange) → unused → (first
 //! `rotate_refresh_token`) → used, with its successor stored in the same transaction. A used
 //! row is kept until it expires so that a reuse is recognised and its family revoked.
+//!
+//! A refresh costs two transactions: `refresh_state` reads the token and everything that can
+//! void it; the rotation writes the successor and the `token.issued` audit row together.
 
 use diesel::prelude::*;
 use identity::LockoutState;
-use oauth::{ClientId, GrantId, NewRefreshToken, RefreshToken, RefreshTokenStore, Rotation, SubjectStanding};
+use oauth::{
+    ClientId, GrantId, Issuance, NewRefreshToken, RefreshState, RefreshToken, RefreshTokenStore, Rotation,
+    SubjectStanding,
+};
 use tokens::TokenHash;
 
-use crate::Store;
+use crate::audit::insert_issuance;
+use crate::codes::{grant_claims_in, grant_revoked_in};
 use crate::error::{StoreError, list_from_json, list_to_json};
 use crate::schema::{accounts, lockouts, refresh_tokens};
+use crate::{DbConnection, Store};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -77,21 +85,40 @@ impl TryFrom<RefreshRow> for RefreshToken {
 }
 
 impl RefreshTokenStore for Store {
-    fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), oauth::StoreError> {
+    fn insert_refresh_token(
+        &self,
+        token: &NewRefreshToken,
+        issued: &Issuance,
+    ) -> Result<(), oauth::StoreError> {
         let row = RefreshRow::from(token);
-        self.transaction(|c| Ok(diesel::insert_into(refresh_tokens::table).values(&row).execute(c)?))?;
+        self.transaction(|c| {
+            diesel::insert_into(refresh_tokens::table).values(&row).execute(c)?;
+            insert_issuance(c, issued)
+        })?;
         Ok(())
     }
 
     fn find_refresh_token(&self, token_hash: &TokenHash) -> Result<Option<RefreshToken>, oauth::StoreError> {
-        let row = self.read(|c| {
-            Ok(refresh_tokens::table
-                .find(token_hash.as_str())
-                .select(RefreshRow::as_select())
-                .first(c)
-                .optional()?)
-        })?;
-        Ok(row.map(RefreshToken::try_from).transpose()?)
+        Ok(self.read(|c| find_in(c, token_hash))?)
+    }
+
+    fn refresh_state(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> Result<Option<RefreshState>, oauth::StoreError> {
+        Ok(self.read(|c| {
+            let Some(token) = find_in(c, token_hash)? else {
+                return Ok(None);
+            };
+            let grant = &token.token.grant_id;
+            Ok(Some(RefreshState {
+                grant_revoked: grant_revoked_in(c, grant)?,
+                standing: standing_in(c, &token.token.subject, now)?,
+                claims: grant_claims_in(c, grant)?,
+                token,
+            }))
+        })?)
     }
 
     fn rotate_refresh_token(
@@ -99,6 +126,7 @@ impl RefreshTokenStore for Store {
         old: &TokenHash,
         next: &NewRefreshToken,
         now: i64,
+        issued: &Issuance,
     ) -> Result<Rotation, oauth::StoreError> {
         let old = old.as_str();
         let next = RefreshRow::from(next);
@@ -112,6 +140,7 @@ impl RefreshTokenStore for Store {
                     .execute(c)?;
             if won == 1 {
                 diesel::insert_into(refresh_tokens::table).values(&next).execute(c)?;
+                insert_issuance(c, issued)?;
                 return Ok(Rotation::Rotated);
             }
             let exists = refresh_tokens::table
@@ -125,35 +154,41 @@ impl RefreshTokenStore for Store {
     }
 }
 
+fn find_in(c: &mut DbConnection, token_hash: &TokenHash) -> Result<Option<RefreshToken>, StoreError> {
+    let row = refresh_tokens::table
+        .find(token_hash.as_str())
+        .select(RefreshRow::as_select())
+        .first(c)
+        .optional()?;
+    row.map(RefreshToken::try_from).transpose()
+}
+
+fn standing_in(c: &mut DbConnection, subject: &str, now: i64) -> Result<SubjectStanding, StoreError> {
+    let Some(tokens_revoked_at) = accounts::table
+        .find(subject)
+        .select(accounts::tokens_revoked_at)
+        .first::<Option<i64>>(c)
+        .optional()?
+    else {
+        return Ok(SubjectStanding::Unknown);
+    };
+    let locked_until = lockouts::table
+        .find(subject)
+        .select(lockouts::locked_until)
+        .first::<Option<i64>>(c)
+        .optional()?
+        .flatten();
+    // The lockout rule is identity's.
+    Ok(if (LockoutState { locked_until, ..Default::default() }).is_locked(now).is_some() {
+        SubjectStanding::Locked
+    } else {
+        SubjectStanding::Active { tokens_revoked_at }
+    })
+}
+
 impl oauth::SubjectStore for Store {
     fn subject_standing(&self, subject: &str, now: i64) -> Result<SubjectStanding, oauth::StoreError> {
-        let found = self.read(|c| {
-            let Some(tokens_revoked_at) = accounts::table
-                .find(subject)
-                .select(accounts::tokens_revoked_at)
-                .first::<Option<i64>>(c)
-                .optional()?
-            else {
-                return Ok(None);
-            };
-            let locked_until = lockouts::table
-                .find(subject)
-                .select(lockouts::locked_until)
-                .first::<Option<i64>>(c)
-                .optional()?
-                .flatten();
-            Ok(Some((tokens_revoked_at, locked_until)))
-        })?;
-        Ok(match found {
-            None => SubjectStanding::Unknown,
-            // The lockout rule is identity's.
-            Some((_, locked_until))
-                if (LockoutState { locked_until, ..Default::default() }).is_locked(now).is_some() =>
-            {
-                SubjectStanding::Locked
-            }
-            Some((tokens_revoked_at, _)) => SubjectStanding::Active { tokens_revoked_at },
-        })
+        Ok(self.read(|c| standing_in(c, subject, now))?)
     }
 
     fn subject_profile(&self, subject: &str) -> Result<Option<oauth::Profile>, oauth::StoreError> {

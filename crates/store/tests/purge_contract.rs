@@ -90,7 +90,14 @@ fn the_purge_takes_what_lapsed_and_keeps_what_still_matters(db: &Db) {
     let of_old_revoked = refresh(&c, &old_revoked, "of old revoked", NOW + DAY);
     let of_new_revoked = refresh(&c, &new_revoked, "of new revoked", NOW + DAY);
     for t in [&expired, &live, &of_old_revoked, &of_new_revoked] {
-        db.insert_refresh_token(t).unwrap();
+        let issued = oauth::Issuance {
+            subject: t.subject.clone(),
+            client_id: t.client_id.clone(),
+            grant_type: "authorization_code",
+            ip: None,
+            at: t.created_at,
+        };
+        db.insert_refresh_token(t, &issued).unwrap();
     }
     db.revoke_grant(&old_revoked, NOW - 3 * DAY).unwrap();
     db.revoke_grant(&new_revoked, NOW - 60).unwrap();

@@ -52,7 +52,6 @@ pub fn issue(
         id_token: None,
         refresh_token: None,
         scope,
-        subject: None,
     })
 }
 

@@ -109,6 +109,5 @@ pub(crate) fn mint(
         id_token,
         refresh_token: None,
         scope: issue.scope.to_owned(),
-        subject: Some(issue.subject.to_owned()),
     })
 }

@@ -90,10 +90,6 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
-    /// The account the tokens were issued for; `None` for a machine client's own tokens. Not
-    /// sent: the server files the issuance in the audit trail under it.
-    #[serde(skip)]
-    pub subject: Option<String>,
 }
 
 /// Why a token request failed: a protocol error for the client (RFC 6749 §5.2), or an
@@ -145,7 +141,8 @@ impl GrantType {
 }
 
 /// A token request from `client`, the client that authenticated (see `client_auth`), by its
-/// `grant_type`.
+/// `grant_type`, from `ip`. Tokens issued to an account are filed in the audit trail with the
+/// grant's own write; a machine client's own tokens write nothing.
 pub fn grant(
     store: &impl TokenStore,
     keys: &KeySet,
@@ -153,11 +150,12 @@ pub fn grant(
     client: &Client,
     params: &TokenParams,
     now: i64,
+    ip: Option<&str>,
 ) -> Result<TokenResponse, TokenGrantError> {
     match GrantType::of(client, params)? {
-        GrantType::RefreshToken => refresh::refresh(store, keys, settings, client, params, now),
+        GrantType::RefreshToken => refresh::refresh(store, keys, settings, client, params, now, ip),
         GrantType::ClientCredentials => client_credentials::issue(keys, settings, client, params, now),
-        GrantType::AuthorizationCode => exchange_code(store, keys, settings, client, params, now),
+        GrantType::AuthorizationCode => exchange_code(store, keys, settings, client, params, now, ip),
     }
 }
 
@@ -170,6 +168,7 @@ fn exchange_code(
     client: &Client,
     params: &TokenParams,
     now: i64,
+    ip: Option<&str>,
 ) -> Result<TokenResponse, TokenGrantError> {
     // RFC 6749 §4.1.3: code and redirect_uri are REQUIRED (redirect_uri because OIDC Core
     // §3.1.2.1 always requires it in the authorization request).
@@ -206,14 +205,17 @@ fn exchange_code(
         idp: code.idp.as_deref(),
     };
     let mut response = mint(keys, settings, client, &issue, now)?;
+    let issued = refresh::issuance(client, &code.subject, "authorization_code", ip, now);
     // OIDC Core §11: a refresh token only for offline_access, and (RFC 6749 §6) only to a client
     // registered for the refresh_token grant.
     if client.grant_types.iter().any(|g| g == "refresh_token")
         && code.scope.split(' ').any(|s| s == "offline_access")
     {
         let (secret, row) = refresh::new_token(settings, client, &issue, &code.scope, now, now);
-        store.insert_refresh_token(&row)?;
+        store.insert_refresh_token(&row, &issued)?;
         response.refresh_token = Some(secret.expose().to_owned());
+    } else {
+        store.record_issuance(&issued)?;
     }
     Ok(response)
 }

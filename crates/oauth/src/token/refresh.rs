@@ -20,7 +20,8 @@ use super::{Issue, TokenGrantError, TokenResponse, TokenSettings, TokenStore, mi
 use crate::error::OAuthError;
 use crate::scope::Scopes;
 use crate::store::{
-    Client, GrantStore, NewRefreshToken, RefreshToken, Rotation, StoreError, SubjectStanding,
+    Client, GrantStore, Issuance, NewRefreshToken, RefreshState, RefreshToken, Rotation, StoreError,
+    SubjectStanding,
 };
 
 pub(super) fn refresh(
@@ -30,11 +31,15 @@ pub(super) fn refresh(
     client: &Client,
     params: &super::TokenParams,
     now: i64,
+    ip: Option<&str>,
 ) -> Result<TokenResponse, TokenGrantError> {
     let presented = present(&params.refresh_token)
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let old_hash = TokenHash::of(presented);
-    let Some(RefreshToken { token: old, used_at }) = store.find_refresh_token(&old_hash)? else {
+    // One read for every check below, one write for the rotation and its audit record.
+    let Some(RefreshState { token: RefreshToken { token: old, used_at }, grant_revoked, standing, claims }) =
+        store.refresh_state(&old_hash, now)?
+    else {
         return Err(OAuthError::invalid_grant("unknown refresh token").into());
     };
     // RFC 6749 §6: "validate the refresh token … ensure that the refresh token was issued to
@@ -51,11 +56,11 @@ pub(super) fn refresh(
     if now >= old.expires_at {
         return Err(OAuthError::invalid_grant("refresh token expired").into());
     }
-    if store.is_grant_revoked(&old.grant_id)? {
+    if grant_revoked {
         return Err(OAuthError::invalid_grant("refresh token has been revoked").into());
     }
     let scope = narrowed_scope(params.scope.as_deref(), &old.scope)?;
-    match store.subject_standing(&old.subject, now)? {
+    match standing {
         // A lock passes (unlock, cool-down): refuse, keep the family.
         SubjectStanding::Locked => {
             return Err(OAuthError::invalid_grant("the account is locked").into());
@@ -69,8 +74,7 @@ pub(super) fn refresh(
     }
 
     // OIDC Core §12.2 and §5.5: a refreshed ID token carries what the claims request asked for.
-    let requested = store.grant_claims(&old.grant_id)?;
-    let user_claims = super::id_token_claims(store, client, &old.subject, requested.as_deref())?;
+    let user_claims = super::id_token_claims(store, client, &old.subject, claims.as_deref())?;
     let issue = Issue {
         user_claims: &user_claims,
         grant_id: &old.grant_id,
@@ -86,7 +90,8 @@ pub(super) fn refresh(
     // RFC 6749 §6: "the refresh token scope MUST be identical to that of the refresh token
     // included by the client in the request" — narrowing applies to the access token only.
     let (secret, next) = new_token(settings, client, &issue, &old.scope, old.family_issued_at, now);
-    match store.rotate_refresh_token(&old_hash, &next, now)? {
+    let issued = issuance(client, &old.subject, "refresh_token", ip, now);
+    match store.rotate_refresh_token(&old_hash, &next, now, &issued)? {
         Rotation::Rotated => {}
         // Lost a race with another use of the same token: that is a reuse too.
         Rotation::AlreadyUsed => {
@@ -112,6 +117,23 @@ fn narrowed_scope(requested: Option<&str>, granted: &str) -> Result<String, OAut
         .allowed_by(&granted_list)
         .map_err(|_| OAuthError::invalid_scope("the requested scope exceeds the scope originally granted"))?;
     Ok(narrowed.to_string())
+}
+
+/// The audit record of tokens issued to `subject` (the store files it with the grant's write).
+pub(crate) fn issuance(
+    client: &Client,
+    subject: &str,
+    grant_type: &'static str,
+    ip: Option<&str>,
+    now: i64,
+) -> Issuance {
+    Issuance {
+        subject: subject.to_owned(),
+        client_id: client.id.clone(),
+        grant_type,
+        ip: ip.map(str::to_owned),
+        at: now,
+    }
 }
 
 /// Revokes a refresh token family: its grant, so every token carrying the grant id dies too.

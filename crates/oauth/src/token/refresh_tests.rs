@@ -3,8 +3,9 @@
 use tokens::{AccessTokenClaims, Audience, IdTokenClaims};
 
 use super::*;
+use crate::store::ClientId;
 use crate::store::{GrantId, SubjectStanding};
-use crate::testgrant::{ISS, NOW, exchange, keys, oauth_code, stored_code, token_params};
+use crate::testgrant::{IP, ISS, NOW, exchange, keys, oauth_code, stored_code, token_params};
 use crate::testutil::{MemStore, client, public_client};
 
 /// A confidential client allowed to refresh, with offline_access among its scopes.
@@ -69,6 +70,45 @@ fn refresh_rotates_and_keeps_the_grant_and_the_original_auth_time() {
 
     // The new one works in turn.
     assert!(refresh(&store, &c, &new, NOW + 200).is_ok());
+}
+
+/// (grant type, subject, client, ip, at) of every issuance the store filed.
+fn filed(store: &MemStore) -> Vec<(&'static str, String, String, Option<String>, i64)> {
+    let issued = store.issued.lock().unwrap();
+    issued
+        .iter()
+        .map(|i| (i.grant_type, i.subject.clone(), i.client_id.to_string(), i.ip.clone(), i.at))
+        .collect()
+}
+
+#[test]
+fn each_issuance_to_an_account_is_filed_once_and_a_refused_refresh_files_nothing() {
+    let store = MemStore::default();
+    let c = refresher();
+    let issued = |grant, at| (grant, "acct-1".to_owned(), "client-1".to_owned(), Some(IP.to_owned()), at);
+    // A code exchange without a refresh token, then one with (filed with the token's insert).
+    signed_in(&store, &c, "openid email");
+    let (first, _) = signed_in(&store, &c, "openid offline_access");
+    assert_eq!(filed(&store), [issued("authorization_code", NOW), issued("authorization_code", NOW)]);
+
+    let old = first.refresh_token.unwrap();
+    let next = refresh(&store, &c, &old, NOW + 10).unwrap().refresh_token.unwrap();
+    assert_eq!(filed(&store).len(), 3);
+    assert_eq!(filed(&store)[2], issued("refresh_token", NOW + 10));
+
+    // Refused: unknown, another client's, reused (which revokes the family), then revoked.
+    assert!(refresh(&store, &c, "never issued", NOW + 11).is_err());
+    let mut other = refresher();
+    other.id = ClientId::from_stored("client-2".into());
+    assert!(refresh(&store, &other, &next, NOW + 12).is_err());
+    assert!(refresh(&store, &c, &old, NOW + 13).is_err());
+    assert!(refresh(&store, &c, &next, NOW + 14).is_err());
+    // Machine tokens are the client's own: nothing filed.
+    let mut machine = refresher();
+    machine.grant_types.push("client_credentials".into());
+    machine.scopes = vec!["reports".into()];
+    assert!(exchange(&store, &machine, &credentials(None, None), NOW + 15).is_ok());
+    assert_eq!(filed(&store).len(), 3);
 }
 
 #[test]

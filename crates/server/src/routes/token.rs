@@ -45,25 +45,11 @@ async fn exchange(req: &HttpRequest, state: &AppState, params: TokenParams) -> R
             let settings = state.token_settings.clone();
             let store = state.store.clone();
             let ip = crate::flows::session::client_ip(req);
-            web::block(move || {
-                let response = oauth::grant(&store, &keys, &settings, &client, &params, now)?;
-                // Tokens for an account go in the audit trail, filed under the account and the
-                // client.
-                if let Some(subject) = &response.subject {
-                    let account = identity::AccountId::from_stored(subject.clone());
-                    let grant = params.grant_type.as_deref().unwrap_or_default();
-                    let event =
-                        identity::NewAuditEvent::token_issued(&account, client.id.as_str(), grant, ip, now);
-                    // The grant has committed (a code is spent, a refresh token rotated): failing
-                    // the response now would lose the tokens, so a lost audit row is logged instead.
-                    if let Err(e) = identity::AuditStore::record_event(&store, &event) {
-                        tracing::error!(error = %e, client_id = client.id.as_str(), "cannot record token.issued");
-                    }
-                }
-                Ok::<_, TokenGrantError>(response)
-            })
-            .await
-            .map_err(Failure::internal)?
+            // Tokens issued to an account are filed in the audit trail (`token.issued`) by the
+            // grant, with its own write.
+            web::block(move || oauth::grant(&store, &keys, &settings, &client, &params, now, ip.as_deref()))
+                .await
+                .map_err(Failure::internal)?
         }
     };
     if outcome.is_ok() {
