@@ -155,6 +155,16 @@ mod tests {
         assert!(Target::parse("sqlite://").is_none());
     }
 
+    /// `.cargo/config.toml` builds the bundled SQLite with the Query Planner Stability
+    /// Guarantee; without it every `.first()` (a bound `LIMIT ?`) is re-prepared on each run.
+    #[test]
+    fn the_bundled_sqlite_keeps_plans_independent_of_bound_values() {
+        diesel::define_sql_function!(fn sqlite_compileoption_used(option: diesel::sql_types::Text) -> diesel::sql_types::Integer);
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        let used: i32 = diesel::select(sqlite_compileoption_used("ENABLE_QPSG")).get_result(&mut c).unwrap();
+        assert_eq!(used, 1, "build with LIBSQLITE3_FLAGS=-DSQLITE_ENABLE_QPSG (.cargo/config.toml)");
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
