@@ -9,14 +9,14 @@ use testkit::Gatehouse;
 
 use crate::support::{self, Backend, PASSWORD};
 
-struct Admin {
-    gh: Gatehouse,
+pub(crate) struct Admin {
+    pub(crate) gh: Gatehouse,
     token: String,
     http: reqwest::Client,
 }
 
 impl Admin {
-    async fn start(backend: Backend) -> Admin {
+    pub(crate) async fn start(backend: Backend) -> Admin {
         let bin = support::bin().display().to_string();
         let out = std::process::Command::new(bin).args(["admin", "token"]).output().unwrap();
         let pair: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -25,7 +25,7 @@ impl Admin {
         Admin { gh, token: pair["token"].as_str().unwrap().to_owned(), http: reqwest::Client::new() }
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request =
             self.http.request(method, self.gh.url(&format!("/admin/v1{path}"))).bearer_auth(&self.token);
         if let Some(body) = body {
