@@ -34,6 +34,9 @@ enum Command {
     /// Create and list accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// End browser sessions: one account's, or every account's.
+    #[command(subcommand)]
+    Session(SessionCommand),
     /// Inspect and rotate signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -140,6 +143,20 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum SessionCommand {
+    /// End every session of one account (--email), or of every account (--all); portals are
+    /// told by back-channel logout. Tokens are not revoked and no account is locked.
+    End {
+        /// The account whose sessions end.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        email: Option<String>,
+        /// Every session of every account (incident response).
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Every signing key: pending (published, not signing yet), active, retired (published
     /// until the tokens it signed expire) or expired.
@@ -223,6 +240,10 @@ fn main() -> ExitCode {
         ),
         Command::User(UserCommand::List) => commands::user_list(&settings),
         Command::User(UserCommand::Import { file }) => commands::user_import(&settings, &file),
+        Command::Session(SessionCommand::End { email: Some(email), .. }) => {
+            commands::sessions_end_of(&settings, &email)
+        }
+        Command::Session(SessionCommand::End { email: None, .. }) => commands::sessions_end_all(&settings),
         Command::Admin(AdminCommand::Token) => Ok(commands::admin_token()),
         Command::Keys(KeysCommand::List) => commands::keys_list(&settings),
         Command::Keys(KeysCommand::Rotate { alg }) => commands::keys_rotate(&settings, alg.as_deref()),

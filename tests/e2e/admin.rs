@@ -9,14 +9,14 @@ use testkit::Gatehouse;
 
 use crate::support::{self, Backend, PASSWORD};
 
-struct Admin {
-    gh: Gatehouse,
+pub(crate) struct Admin {
+    pub(crate) gh: Gatehouse,
     token: String,
     http: reqwest::Client,
 }
 
 impl Admin {
-    async fn start(backend: Backend) -> Admin {
+    pub(crate) async fn start(backend: Backend) -> Admin {
         let bin = support::bin().display().to_string();
         let out = std::process::Command::new(bin).args(["admin", "token"]).output().unwrap();
         let pair: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -25,7 +25,7 @@ impl Admin {
         Admin { gh, token: pair["token"].as_str().unwrap().to_owned(), http: reqwest::Client::new() }
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request =
             self.http.request(method, self.gh.url(&format!("/admin/v1{path}"))).bearer_auth(&self.token);
         if let Some(body) = body {
@@ -72,7 +72,14 @@ async fn the_admin_api_needs_its_token_and_is_off_without_one(backend: Backend) 
     let doc: Value =
         reqwest::get(admin.gh.url("/admin/v1/openapi.json")).await.unwrap().json().await.unwrap();
     for (path, operations) in doc["paths"].as_object().unwrap() {
-        for method in operations.as_object().unwrap().keys() {
+        for (method, operation) in operations.as_object().unwrap() {
+            // OpenAPI 3.1 (Path Templating, Parameter Object): each template expression of a
+            // path is a required `in: path` parameter; schemathesis refuses the document
+            // otherwise.
+            let described = operation["parameters"].as_array().is_some_and(|all| {
+                all.iter().any(|p| p["name"] == "id" && p["in"] == "path" && p["required"] == true)
+            });
+            assert!(!path.contains("{id}") || described, "{method} {path}: no path parameter id");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let path = path.replace("{id}", "no-such-id");
             let (status, _) = admin.call(method.clone(), &path, Some(json!({}))).await;

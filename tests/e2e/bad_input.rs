@@ -130,6 +130,8 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("POST", "/admin/v1/accounts/no-such-account/lock", Json, Api),
     ep("POST", "/admin/v1/accounts/no-such-account/unlock", Json, Api),
     ep("GET", "/admin/v1/accounts/no-such-account/sessions", Query, Api),
+    ep("DELETE", "/admin/v1/accounts/no-such-account/sessions", Query, Api),
+    ep("DELETE", "/admin/v1/sessions", Query, Api),
     ep("DELETE", "/admin/v1/sessions/no-such-session", Query, Api),
     ep("GET", "/admin/v1/keys", Query, Api),
     ep("POST", "/admin/v1/keys/rotate", Json, Api),

@@ -20,7 +20,7 @@ const EMAIL: &str = "ole@example.org";
 const BYE: &str = "http://127.0.0.1:9/bye";
 
 /// A portal with its own redirect URI, registered through the CLI.
-fn portal(gh: &Gatehouse, name: &str, extra: &[&str]) -> TestClient {
+pub(crate) fn portal(gh: &Gatehouse, name: &str, extra: &[&str]) -> TestClient {
     let redirect_uri = format!("http://127.0.0.1:9/{name}/callback");
     let mut args = vec!["client", "create", "--name", name, "--redirect-uri", &redirect_uri];
     args.extend_from_slice(extra);
@@ -33,7 +33,7 @@ fn portal(gh: &Gatehouse, name: &str, extra: &[&str]) -> TestClient {
 }
 
 /// An authorization URL for `client` and its PKCE verifier.
-fn authorize(gh: &Gatehouse, client: &TestClient) -> (String, String) {
+pub(crate) fn authorize(gh: &Gatehouse, client: &TestClient) -> (String, String) {
     let (verifier, challenge) = testkit::pkce::pair();
     let url = support::authorize_url(
         gh,
@@ -77,7 +77,7 @@ async fn sso(gh: &Gatehouse, http: &reqwest::Client, client: &TestClient) -> Str
 }
 
 /// Whether the browser still has a session: `/authorize` for `client` answers with a code.
-async fn signed_in(gh: &Gatehouse, http: &reqwest::Client, client: &TestClient) -> bool {
+pub(crate) async fn signed_in(gh: &Gatehouse, http: &reqwest::Client, client: &TestClient) -> bool {
     let (url, _) = authorize(gh, client);
     let resp = http.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 302);
@@ -91,7 +91,7 @@ fn logout_url(gh: &Gatehouse, params: &[(&str, &str)]) -> String {
     format!("{}/logout?{query}", gh.base_url)
 }
 
-fn jwt_parts(token: &str) -> (Value, Value) {
+pub(crate) fn jwt_parts(token: &str) -> (Value, Value) {
     let mut parts = token.split('.');
     let decode = |p: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap() };
     (decode(parts.next().unwrap()), decode(parts.next().unwrap()))
@@ -207,13 +207,13 @@ async fn sso_or_sign_in(gh: &Gatehouse, http: &reqwest::Client, client: &TestCli
 
 /// A portal's back-channel logout endpoint on loopback: answers each POST with the next status
 /// of `statuses` (then 200) and hands the test each request's headers and body.
-struct Receiver {
-    url: String,
-    requests: mpsc::UnboundedReceiver<(String, String)>,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) requests: mpsc::UnboundedReceiver<(String, String)>,
 }
 
 impl Receiver {
-    async fn start(statuses: Vec<u16>) -> Receiver {
+    pub(crate) async fn start(statuses: Vec<u16>) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/backchannel", listener.local_addr().unwrap());
         let (tx, requests) = mpsc::unbounded_channel();
@@ -233,7 +233,7 @@ impl Receiver {
     }
 
     /// The next logout token received, within `within`.
-    async fn next_token(&mut self, within: Duration) -> String {
+    pub(crate) async fn next_token(&mut self, within: Duration) -> String {
         let (head, body) = tokio::time::timeout(within, self.requests.recv())
             .await
             .expect("a back-channel logout arrives in time")

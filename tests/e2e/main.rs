@@ -7,6 +7,7 @@
 
 mod abuse;
 mod admin;
+mod admin_sessions;
 mod api;
 mod authorize_browser;
 mod authorize_more;

@@ -38,6 +38,12 @@ pub enum AuditKind {
     AdminAccountUnlocked,
     AdminAccountDeleted,
     AdminSessionRevoked,
+    /// Every session of one account ended, the account left open (`detail`: how many sessions
+    /// and back-channel logouts).
+    AdminAccountSessionsEnded,
+    /// Every session of every account ended at once (`detail`: how many sessions and
+    /// back-channel logouts); filed under no account.
+    AdminAllSessionsEnded,
     AdminClientCreated,
     AdminClientUpdated,
     AdminClientSecretRotated,
@@ -62,6 +68,8 @@ impl AuditKind {
             AuditKind::AdminAccountUnlocked => "admin.account_unlocked",
             AuditKind::AdminAccountDeleted => "admin.account_deleted",
             AuditKind::AdminSessionRevoked => "admin.session_revoked",
+            AuditKind::AdminAccountSessionsEnded => "admin.account_sessions_ended",
+            AuditKind::AdminAllSessionsEnded => "admin.all_sessions_ended",
             AuditKind::AdminClientCreated => "admin.client_created",
             AuditKind::AdminClientUpdated => "admin.client_updated",
             AuditKind::AdminClientSecretRotated => "admin.client_secret_rotated",
@@ -263,6 +271,9 @@ mod tests {
         let names = [AuditKind::ProfileUpdated, AuditKind::PasswordChanged, AuditKind::AccountDeleted]
             .map(AuditKind::as_str);
         assert_eq!(names, ["profile.updated", "password.changed", "account.deleted"]);
+        let bulk =
+            [AuditKind::AdminAccountSessionsEnded, AuditKind::AdminAllSessionsEnded].map(AuditKind::as_str);
+        assert_eq!(bulk, ["admin.account_sessions_ended", "admin.all_sessions_ended"]);
     }
 
     #[test]

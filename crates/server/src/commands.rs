@@ -1,5 +1,6 @@
-//! The operator commands behind the CLI (`gatehouse client …`, `user …`, `keys …`). Each
-//! returns JSON to print, or an error whose `Display` is one line saying what to fix.
+//! The operator commands behind the CLI (`gatehouse client …`, `user …`, `session …`,
+//! `keys …`). Each returns JSON to print, or an error whose `Display` is one line saying what
+//! to fix.
 
 use identity::{AccountRegistration, AccountStore, CreateAccount, HashPool};
 use oauth::{ClientId, ClientRegistration, ClientStore};
@@ -133,6 +134,29 @@ pub fn user_list(settings: &Settings) -> Result<Value, CommandError> {
         }
     }
     Ok(Value::Array(all))
+}
+
+/// `gatehouse session end --email E`: every session of that account ends, as
+/// `DELETE /admin/v1/accounts/{id}/sessions` (recorded with no address).
+pub fn sessions_end_of(settings: &Settings, email: &str) -> Result<Value, CommandError> {
+    let unknown =
+        || CommandError::NotFound(format!("no account with email {email} (see `gatehouse user list`)"));
+    let parsed = identity::Email::parse(email).map_err(|_| unknown())?;
+    let store = startup::open_store(settings)?;
+    let account = store.find_account_by_email(&parsed).map_err(store_error)?.ok_or_else(unknown)?;
+    let ended = crate::flows::end_sessions::of_account(&store, &account.id, None, AppState::now())
+        .map_err(store_error)?;
+    let mut out = crate::flows::end_sessions::detail(ended);
+    out["account_id"] = json!(account.id);
+    Ok(out)
+}
+
+/// `gatehouse session end --all`: every session of every account ends, as
+/// `DELETE /admin/v1/sessions`. The running nodes deliver the queued back-channel logouts.
+pub fn sessions_end_all(settings: &Settings) -> Result<Value, CommandError> {
+    let store = startup::open_store(settings)?;
+    let ended = crate::flows::end_sessions::all(&store, None, AppState::now()).map_err(store_error)?;
+    Ok(crate::flows::end_sessions::detail(ended))
 }
 
 pub(crate) fn account_json(a: &identity::Account) -> Value {

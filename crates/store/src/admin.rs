@@ -1,6 +1,9 @@
 //! Operator queries for the admin API: search accounts, list an account's sessions, end one
-//! session, filter the audit trail, replace a client. They serve operators, not citizens, so
-//! they are the store's own methods rather than domain traits.
+//! session, every session of one account, or every session of every account (ASVS 5.0 7.4.5),
+//! filter the audit trail, replace a client. They serve operators, not citizens, so they are
+//! the store's own methods rather than domain traits.
+
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use identity::{AccountId, AuditEvent, Session};
@@ -8,6 +11,23 @@ use identity::{AccountId, AuditEvent, Session};
 use crate::Store;
 use crate::error::StoreError;
 use crate::schema::{accounts, audit_events, sessions};
+
+/// How many sessions [`Store::end_all_sessions`] ends per transaction: small enough that a
+/// batch holds the writer for milliseconds, large enough that a million sessions take a few
+/// thousand transactions.
+pub const SESSIONS_PER_BATCH: i64 = 500;
+
+/// The longest rest between two batches on SQLite (see [`Store::end_all_sessions`]).
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// What ending several sessions at once did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndedSessions {
+    /// Sessions ended.
+    pub sessions: usize,
+    /// Back-channel logouts queued for the portals that took part in them.
+    pub logouts_queued: usize,
+}
 
 /// Which audit events to list; every set field must match.
 #[derive(Clone, Debug, Default)]
@@ -66,6 +86,77 @@ impl Store {
             crate::logout::queue_logouts_in(c, &[id.to_owned()], now)?;
             Ok(Some(AccountId::from_stored(account)))
         })
+    }
+
+    /// Ends every live session of `account` (an operator's "sign out everywhere"), queueing the
+    /// back-channel logouts of each in the same transaction, as [`Store::end_session_by_id`]
+    /// does for one (Back-Channel Logout 1.0 §2.5). Unlike a lock (`revoke_account_access`)
+    /// it revokes no token and leaves the account free to sign in again. An account's sessions
+    /// are few, so this is one transaction.
+    pub fn end_sessions_of(&self, account: &AccountId, now: i64) -> Result<EndedSessions, StoreError> {
+        self.transaction(|c| {
+            // The delete is the one-winner step: a session a parallel sign-out ended first is
+            // not returned here, so its logouts are not queued twice.
+            let ended: Vec<String> = diesel::delete(
+                sessions::table
+                    .filter(sessions::account_id.eq(account.as_str()))
+                    .filter(sessions::expires_at.gt(now)),
+            )
+            .returning(sessions::id)
+            .get_results(c)?;
+            let logouts_queued = crate::logout::queue_logouts_in(c, &ended, now)?;
+            Ok(EndedSessions { sessions: ended.len(), logouts_queued })
+        })
+    }
+
+    /// Ends every session that was live at `started` and had begun by then, of every account
+    /// (an incident response), queueing each one's back-channel logouts as a single end does.
+    ///
+    /// The work is done `batch` sessions per transaction, so that a large table never holds
+    /// SQLite's single writer (or a PostgreSQL transaction) for long: sign-ins, token
+    /// refreshes and logouts interleave between batches. So the call is not atomic: a session
+    /// begun after `started` (a sign-in racing the call) may survive, and an error part-way
+    /// leaves the batches before it done (calling again finishes the job).
+    pub fn end_all_sessions(&self, started: i64, batch: i64) -> Result<EndedSessions, StoreError> {
+        let mut total = EndedSessions::default();
+        loop {
+            let began = Instant::now();
+            // IMMEDIATE on SQLite: the batch reads, then writes, and another process (the CLI)
+            // may write in between.
+            let done = self.write_transaction(|c| {
+                let due: Vec<String> = sessions::table
+                    .filter(sessions::created_at.le(started))
+                    .filter(sessions::expires_at.gt(started))
+                    .order(sessions::id)
+                    .limit(batch.max(1))
+                    .select(sessions::id)
+                    .load(c)?;
+                if due.is_empty() {
+                    return Ok(None);
+                }
+                // Only what this delete removed counts: a session a parallel end (on PostgreSQL)
+                // took first is not returned, and its logouts are queued by that end alone.
+                let ended: Vec<String> = diesel::delete(sessions::table.filter(sessions::id.eq_any(&due)))
+                    .returning(sessions::id)
+                    .get_results(c)?;
+                let logouts_queued = crate::logout::queue_logouts_in(c, &ended, started)?;
+                Ok(Some(EndedSessions { sessions: ended.len(), logouts_queued }))
+            })?;
+            // Sessions that qualify only ever become fewer (new ones begin after `started`), so
+            // the loop ends when a batch finds none left.
+            let Some(done) = done else {
+                return Ok(total);
+            };
+            total.sessions += done.sessions;
+            total.logouts_queued += done.logouts_queued;
+            if self.backend() == "sqlite" {
+                // SQLite has one writer, and neither the gate's mutex nor SQLite's busy handler
+                // hands it over in turn: without a pause this loop takes it straight back and
+                // starves sign-ins (measured: a session insert waited 350 ms). Resting as long
+                // as the batch took leaves other writers at least half the time.
+                std::thread::sleep(began.elapsed().min(MAX_PAUSE));
+            }
+        }
     }
 
     /// Audit events matching `filter`, newest first.

@@ -45,7 +45,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use r2d2::{CustomizeConnection, ManageConnection};
 
-pub use admin::AuditFilter;
+pub use admin::{AuditFilter, EndedSessions, SESSIONS_PER_BATCH};
 use conn::{Backend, DbConnection, Manager, SqlitePragmas, Target};
 pub use error::StoreError;
 use gate::WriterGate;

@@ -4,6 +4,7 @@ pub mod authorize;
 pub mod backchannel;
 pub mod code;
 pub mod email_code;
+pub mod end_sessions;
 pub mod federation;
 pub mod lockout;
 pub mod logout;

@@ -1,5 +1,6 @@
 //! Accounts and their sessions: search by email, read, lock (an operator's lock: every session
-//! ends and the account's tokens are revoked), unlock, delete, list sessions, end one.
+//! ends and the account's tokens are revoked), unlock, delete, list sessions, end one, end all
+//! of one account without locking it (`flows/end_sessions.rs`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -140,6 +141,22 @@ pub async fn sessions(
         })
         .collect();
     Ok(ok(StatusCode::OK, &out))
+}
+
+/// `DELETE /accounts/{id}/sessions`: every session of the account ends (its portals hear by
+/// back-channel logout); the account stays open and its tokens stand (ASVS 5.0 7.4.5).
+pub async fn end_sessions(
+    op: Operator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Failure> {
+    let id = existing(&state, id).await?;
+    let (ip, now) = (op.ip.clone(), AppState::now());
+    let ended = state.db(move |s| crate::flows::end_sessions::of_account(s, &id, ip, now)).await?;
+    if ended.logouts_queued > 0 {
+        state.backchannel_waker.notify_one();
+    }
+    Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn end_session(

@@ -10,6 +10,7 @@
 mod accounts;
 mod clients;
 mod operations;
+mod sessions;
 
 use std::future::{Ready, ready};
 
@@ -56,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/accounts/{id}/lock", web::post().to(accounts::lock))
             .route("/accounts/{id}/unlock", web::post().to(accounts::unlock))
             .route("/accounts/{id}/sessions", web::get().to(accounts::sessions))
+            .route("/accounts/{id}/sessions", web::delete().to(accounts::end_sessions))
+            .route("/sessions", web::delete().to(sessions::end_all))
             .route("/sessions/{id}", web::delete().to(accounts::end_session))
             .route("/keys", web::get().to(operations::keys))
             .route("/keys/rotate", web::post().to(operations::rotate_keys))
