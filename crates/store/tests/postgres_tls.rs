@@ -14,8 +14,11 @@ fn connections_by_tls(url: &str) -> (u32, u32) {
          from pg_stat_ssl s join pg_stat_activity a using (pid) \
          where a.datname = current_database() and a.pid <> pg_backend_pid()",
     );
-    let (encrypted, plain) = out.trim().split_once('|').unwrap();
-    (encrypted.parse().unwrap(), plain.parse().unwrap())
+    let count = |n: &str| n.parse().unwrap_or_else(|e| panic!("psql printed {out:?}: {e}"));
+    match out.trim().split_once('|') {
+        Some((encrypted, plain)) => (count(encrypted), count(plain)),
+        None => panic!("psql printed {out:?}"),
+    }
 }
 
 fn with_params(url: &str, params: &str) -> String {
