@@ -12,9 +12,10 @@ ARG DEBIAN_RELEASE=bookworm
 
 # --- build -----------------------------------------------------------------------------------
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS build
-# libpq for diesel's PostgreSQL backend; cmake and clang for aws-lc-rs's C build.
+# cmake and clang for aws-lc-rs's C build. libpq and the OpenSSL it uses are compiled from
+# source into the binary (pq-sys `bundled`, openssl-sys `vendored`: perl and make, in this image).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev libssl-dev pkg-config cmake clang \
+ && apt-get install -y --no-install-recommends cmake clang \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -23,9 +24,9 @@ RUN cargo build --release --locked --bin gatehouse \
 
 # --- run -------------------------------------------------------------------------------------
 FROM debian:${DEBIAN_RELEASE}-slim
-# libpq5 (and the OpenSSL it links) at run time; CA certificates for SMTP over TLS.
+# No shared libraries beyond glibc's; CA certificates for SMTP over TLS.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libpq5 \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/gatehouse --shell /usr/sbin/nologin gatehouse \
  && install -d -o gatehouse -g gatehouse -m 0700 /var/lib/gatehouse

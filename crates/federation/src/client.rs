@@ -93,7 +93,9 @@ pub struct Federation {
     providers: Arc<Vec<ProviderConfig>>,
     /// `<issuer>/federation`, the prefix of every callback URL.
     callback_base: Arc<str>,
-    http: reqwest::Client,
+    /// `None` when no provider is configured: building a client sets up rustls and parses the
+    /// system's root certificates, memory and start-up code a node without providers never uses.
+    http: Option<reqwest::Client>,
     cache: Arc<Mutex<HashMap<String, Arc<Discovered>>>>,
     /// Apple's client secret, signed by gatehouse and cached.
     apple_secret: Option<Arc<apple::ClientSecret>>,
@@ -106,11 +108,15 @@ impl Federation {
         let providers = settings.providers()?;
         let timeout = Duration::from_secs(settings.http_timeout_secs);
         // Redirects disabled: an SSRF guard, and what OAuth 2.0 back-channel calls expect.
-        let http = reqwest::ClientBuilder::new()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
+        let http = (!providers.is_empty())
+            .then(|| {
+                reqwest::ClientBuilder::new()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(timeout)
+                    .connect_timeout(timeout)
+                    .build()
+            })
+            .transpose()
             .map_err(|e| SettingsError { key: "federation".into(), message: e.to_string() })?;
         let apple_secret = providers
             .iter()
@@ -148,6 +154,12 @@ impl Federation {
     /// The redirect URI to register with the provider.
     pub fn callback_url(&self, provider: &str) -> String {
         format!("{}/{provider}/callback", self.callback_base)
+    }
+
+    /// The HTTP client; there is one whenever a provider is configured, which every caller has
+    /// already found.
+    fn http(&self) -> Result<&reqwest::Client, FederationError> {
+        self.http.as_ref().ok_or_else(|| FederationError::UnknownProvider("(none configured)".into()))
     }
 
     fn config(&self, name: &str) -> Result<&ProviderConfig, FederationError> {
@@ -203,7 +215,7 @@ impl Federation {
         if let ProviderKind::Facebook(endpoints) = &config.kind {
             let redirect = self.callback_url(provider);
             let app = (config.client_id.as_str(), config.client_secret.as_str());
-            return facebook::finish(&self.http, endpoints, app, &redirect, callback, secrets).await;
+            return facebook::finish(self.http()?, endpoints, app, &redirect, callback, secrets).await;
         }
         let code = callback.code()?;
         let discovered = self.discover(config, false).await?;
@@ -230,7 +242,7 @@ impl Federation {
             .map_err(|e| FederationError::Upstream(format!("token endpoint: {e}")))?
             // RFC 7636 §4.5: the verifier proves this is the client that started the flow.
             .set_pkce_verifier(PkceCodeVerifier::new(secrets.pkce_verifier.clone()))
-            .request_async(&self.http)
+            .request_async(self.http()?)
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => {
@@ -323,7 +335,7 @@ impl Federation {
         let request = client
             .user_info(token, Some(subject))
             .map_err(|e| FederationError::Upstream(format!("userinfo: {e}")))?;
-        let info: CoreUserInfoClaims = request.request_async(&self.http).await.map_err(|e| match e {
+        let info: CoreUserInfoClaims = request.request_async(self.http()?).await.map_err(|e| match e {
             openidconnect::UserInfoError::Request(e) => {
                 FederationError::Unreachable(format!("userinfo: {e}"))
             }
@@ -380,7 +392,7 @@ impl Federation {
     async fn fetch_discovery(&self, config: &ProviderConfig) -> Result<Discovered, FederationError> {
         let url = format!("{}/.well-known/openid-configuration", config.issuer);
         let unreachable = |e: reqwest::Error| FederationError::Unreachable(format!("{url}: {e}"));
-        let response = self.http.get(&url).send().await.map_err(unreachable)?;
+        let response = self.http()?.get(&url).send().await.map_err(unreachable)?;
         if !response.status().is_success() {
             return Err(FederationError::Unreachable(format!("{url}: status {}", response.status())));
         }
@@ -388,7 +400,7 @@ impl Federation {
         let metadata: CoreProviderMetadata = serde_json::from_slice(&body)
             .map_err(|e| FederationError::Upstream(format!("{url}: not a discovery document: {e}")))?;
         let issuer = IssuerRule::from_discovery(&config.issuer, metadata.issuer().as_str())?;
-        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
+        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), self.http()?)
             .await
             .map_err(|e| FederationError::Unreachable(format!("{}: {e}", metadata.jwks_uri().as_str())))?;
         Ok(Discovered { metadata: metadata.set_jwks(jwks), issuer, fetched: Instant::now() })

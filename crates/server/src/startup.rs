@@ -97,12 +97,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let csrf = Arc::new(CsrfKey::new(&master.derive("gatehouse csrf v1")));
     let code_key = Arc::new(CodeKey::from_master(&master));
     let keys = Keys::load(&store, master.clone(), &settings, AppState::now())?;
-    let client_jwks = crate::http::client_jwks::JwksCache::new().map_err(|e| {
-        StartError::Settings(crate::settings::SettingsError::Invalid {
-            key: "client_jwks".into(),
-            message: e.to_string(),
-        })
-    })?;
+    let client_jwks = crate::http::client_jwks::JwksCache::new();
     let federation =
         federation::Federation::new(&settings.federation, settings.issuer_base()).map_err(|e| {
             StartError::Settings(crate::settings::SettingsError::Invalid { key: e.key, message: e.message })

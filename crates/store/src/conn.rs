@@ -17,10 +17,11 @@ pub enum DbConnection {
 
 /// libpq parameters added unless the URL sets them:
 /// - `connect_timeout`: a wrong host should fail start-up in seconds, not hang;
-/// - `gssencmode=disable`: with the default (`prefer`) libpq initialises Kerberos on every
-///   connect, and a pool thread still connecting while the process exits aborts it inside the
-///   Kerberos library (`k5_mutex_lock` assertion, seen on short CLI commands). Kerberos
-///   deployments set `gssencmode` in the URL themselves.
+/// - `gssencmode=disable`: a system libpq with GSSAPI initialises Kerberos on every connect
+///   under the default (`prefer`), and a pool thread still connecting while the process exits
+///   aborted it inside the Kerberos library (`k5_mutex_lock` assertion, seen on short CLI
+///   commands). The libpq compiled in now (pq-src) has no GSSAPI, so this only keeps a build
+///   against a system libpq safe.
 const PG_DEFAULTS: [(&str, &str); 2] = [("connect_timeout", "5"), ("gssencmode", "disable")];
 
 /// Per-connection SQLite settings. WAL lets readers run beside the one writer; `busy_timeout`

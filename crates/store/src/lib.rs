@@ -101,6 +101,13 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| open_error(&format!("cannot create directory {}: {e}", dir.display())))?;
         }
+        if target.backend == Backend::Postgres {
+            // Initialise the OpenSSL compiled into libpq ourselves, without its atexit cleanup:
+            // left to libpq, OPENSSL_cleanup runs at exit while a pool thread may still be in a
+            // TLS handshake, and that thread crashes the process (SIGSEGV after short CLI
+            // commands over sslmode=require, seen in the e2e suite).
+            openssl_sys::init();
+        }
         let manager = Manager { target: target.clone() };
         // One connection outside the pool first: its error is the real cause (the pool reports
         // a timeout), and on SQLite it switches the file to WAL before pooled connections race.

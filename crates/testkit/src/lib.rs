@@ -23,7 +23,7 @@ mod smtp;
 pub use browser::{Browser, wait_for_url_prefix};
 pub use fantoccini;
 pub use gatehouse::{Gatehouse, GatehouseBuilder, fresh_sqlite_url};
-pub use postgres::{POSTGRES_URL_ENV, fresh_database_url, psql};
+pub use postgres::{POSTGRES_ROOT_CERT_ENV, POSTGRES_URL_ENV, fresh_database_url, postgres_root_cert, psql};
 pub use smtp::{ReceivedMail, SmtpSink};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago, never the same one twice in a process

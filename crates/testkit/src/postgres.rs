@@ -6,6 +6,10 @@
 //! `pg_ctl start` on a free loopback port. Statics are never dropped, so a watchdog shell holds
 //! the read end of a pipe whose write end only this process has; when the process exits, however
 //! it exits, the pipe closes, and the watchdog stops the server and removes the temp dir.
+//!
+//! Either server also accepts TLS (`ssl = on`, a throw-away self-signed certificate for
+//! 127.0.0.1 made with the `openssl` command), so tests can connect with `sslmode=require` or
+//! `verify-full` against [`postgres_root_cert`]. Plain connections keep working.
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -20,6 +24,10 @@ use url::Url;
 /// on which [`fresh_database_url`] creates its databases.
 pub const POSTGRES_URL_ENV: &str = "GATEHOUSE_TEST_POSTGRES_URL";
 
+/// The environment variable naming the PEM certificate that server presents for TLS (set by
+/// `scripts/test` beside [`POSTGRES_URL_ENV`]).
+pub const POSTGRES_ROOT_CERT_ENV: &str = "GATEHOUSE_TEST_POSTGRES_ROOT_CERT";
+
 const PG_LIB: &str = "/usr/lib/postgresql";
 
 /// Creates an empty database `gh_test_<random>` and returns its URL.
@@ -28,10 +36,7 @@ const PG_LIB: &str = "/usr/lib/postgresql";
 pub fn fresh_database_url() -> String {
     let server = match std::env::var(POSTGRES_URL_ENV) {
         Ok(url) if !url.is_empty() => url,
-        _ => match local_server() {
-            Ok(server) => server.url.clone(),
-            Err(e) => panic!("{e}"),
-        },
+        _ => local_server_or_panic().url.clone(),
     };
     let name = format!("gh_test_{}", crate::random_hex(8));
     psql(&server, &format!("CREATE DATABASE {name}"));
@@ -58,6 +63,25 @@ pub fn psql(database_url: &str, sql: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The certificate the test server presents (self-signed, for the IP address 127.0.0.1): the
+/// `sslrootcert` of a `verify-full` connection to a [`fresh_database_url`].
+pub fn postgres_root_cert() -> PathBuf {
+    match std::env::var(POSTGRES_URL_ENV) {
+        Ok(url) if !url.is_empty() => match std::env::var(POSTGRES_ROOT_CERT_ENV) {
+            Ok(cert) if !cert.is_empty() => PathBuf::from(cert),
+            _ => panic!("{POSTGRES_URL_ENV} is set but {POSTGRES_ROOT_CERT_ENV} is not: run scripts/test"),
+        },
+        _ => local_server_or_panic().root_cert.clone(),
+    }
+}
+
+fn local_server_or_panic() -> &'static LocalServer {
+    match local_server() {
+        Ok(server) => server,
+        Err(e) => panic!("{e}"),
+    }
+}
+
 fn psql_binary() -> PathBuf {
     match pg_bin_dir() {
         Some(dir) if dir.join("psql").is_file() => dir.join("psql"),
@@ -82,6 +106,7 @@ fn pg_bin_dir() -> Option<PathBuf> {
 
 struct LocalServer {
     url: String,
+    root_cert: PathBuf,
     /// Never written, never dropped: its closing at process exit is the watchdog's signal.
     _lifeline: ChildStdin,
 }
@@ -118,6 +143,7 @@ fn start_local_server() -> Result<LocalServer, String> {
             .args(["--no-sync", "--no-instructions"]),
         "initdb",
     )?;
+    let (cert, key) = make_certificate(&dir, as_postgres)?;
     let mut conf = std::fs::OpenOptions::new()
         .append(true)
         .open(data.join("postgresql.conf"))
@@ -125,8 +151,11 @@ fn start_local_server() -> Result<LocalServer, String> {
     writeln!(
         conf,
         "\n# gatehouse-testkit\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
-         fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200",
-        dir.display()
+         fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
+         ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'",
+        dir.display(),
+        cert.display(),
+        key.display()
     )
     .map_err(|e| format!("cannot write postgresql.conf: {e}"))?;
 
@@ -149,6 +178,7 @@ fn start_local_server() -> Result<LocalServer, String> {
             Ok(()) => {
                 return Ok(LocalServer {
                     url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+                    root_cert: cert,
                     _lifeline: lifeline,
                 });
             }
@@ -159,6 +189,30 @@ fn start_local_server() -> Result<LocalServer, String> {
         }
     }
     Err(last_error)
+}
+
+/// A self-signed P-256 certificate for 127.0.0.1 and its key in `dir`, the key readable by the
+/// server's user only (PostgreSQL refuses a key others can read). Returns (certificate, key).
+fn make_certificate(dir: &Path, as_postgres: bool) -> Result<(PathBuf, PathBuf), String> {
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    run(
+        Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+            .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdin(Stdio::null()),
+        "openssl req (the openssl command; apt-get install openssl)",
+    )?;
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| format!("cannot chmod {}: {e}", key.display()))?;
+    if as_postgres {
+        run(Command::new("chown").arg("postgres:postgres").arg(&cert).arg(&key), "chown")?;
+    }
+    Ok((cert, key))
 }
 
 /// A shell in its own process group (so a Ctrl-C aimed at the tests does not kill it first) that

@@ -11,6 +11,7 @@ use oauth::logout::backchannel::{Delivery, DeliveryOutcome, LEASE_SECS, judge, l
 use tokens::{Algorithm, LOGOUT_TOKEN_TYP};
 
 use crate::http::error::Failure;
+use crate::http::outbound::LazyClient;
 use crate::state::AppState;
 
 const POLL: Duration = Duration::from_secs(2);
@@ -20,18 +21,10 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn run(state: AppState) {
     // Back-Channel §2.5: the OP "SHOULD NOT follow redirects"; and a slow relying party must
-    // not hold up the others for long.
-    let http = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .build()
-    {
-        Ok(http) => http,
-        Err(e) => {
-            tracing::error!(error = %e, "back-channel logout: cannot build an HTTP client; logouts will not be delivered");
-            return;
-        }
-    };
+    // not hold up the others for long. Built when the first logout is due.
+    let http = LazyClient::new(|| {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(TIMEOUT)
+    });
     loop {
         match deliver_due(&state, &http, AppState::now()).await {
             // A full batch may mean more is due: go again at once.
@@ -44,7 +37,7 @@ pub async fn run(state: AppState) {
 }
 
 /// Claims what is due and tries to deliver it; returns how many logouts were handled.
-async fn deliver_due(state: &AppState, http: &reqwest::Client, now: i64) -> Result<usize, Failure> {
+async fn deliver_due(state: &AppState, http: &LazyClient, now: i64) -> Result<usize, Failure> {
     let due = state.db(move |s| s.claim_due_logouts(now, LEASE_SECS, BATCH)).await?;
     let handled = due.len();
     for pending in due {
@@ -67,7 +60,7 @@ async fn deliver_due(state: &AppState, http: &reqwest::Client, now: i64) -> Resu
 
 /// One attempt: a fresh logout token, signed like the client's ID tokens, POSTed as
 /// `logout_token` (Back-Channel §2.5).
-async fn deliver(state: &AppState, http: &reqwest::Client, pending: &PendingLogout, now: i64) -> Delivery {
+async fn deliver(state: &AppState, http: &LazyClient, pending: &PendingLogout, now: i64) -> Delivery {
     let Some(uri) = pending.uri.as_deref() else {
         return Delivery::Failed("the client no longer has a backchannel_logout_uri".into());
     };
@@ -76,6 +69,10 @@ async fn deliver(state: &AppState, http: &reqwest::Client, pending: &PendingLogo
     let token = match state.keys.current().signer(alg).sign_jwt(LOGOUT_TOKEN_TYP, &claims) {
         Ok(token) => token,
         Err(e) => return Delivery::Failed(format!("signing the logout token: {e}")),
+    };
+    let http = match http.get() {
+        Ok(http) => http,
+        Err(e) => return Delivery::Failed(format!("cannot build an HTTP client: {}", one_line(&e))),
     };
     match http.post(uri).form(&[("logout_token", token.as_str())]).send().await {
         Ok(response) => Delivery::Status(response.status().as_u16()),

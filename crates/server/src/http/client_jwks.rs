@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use tokens::ClientJwks;
 
+use crate::http::outbound::LazyClient;
+
 /// How long a fetched JWKS is used before it is fetched again.
 pub const TTL: Duration = Duration::from_secs(300);
 /// How long one fetch may take.
@@ -30,7 +32,7 @@ struct Entry {
 }
 
 pub struct JwksCache {
-    http: reqwest::Client,
+    http: LazyClient,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -45,14 +47,18 @@ pub enum FetchError {
     Invalid(&'static str),
 }
 
+impl Default for JwksCache {
+    fn default() -> JwksCache {
+        JwksCache::new()
+    }
+}
+
 impl JwksCache {
-    pub fn new() -> Result<JwksCache, reqwest::Error> {
+    pub fn new() -> JwksCache {
         // Redirects are not followed: the registered URL is the one trusted.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .build()?;
-        Ok(JwksCache { http, entries: Mutex::new(HashMap::new()) })
+        let configure =
+            || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(TIMEOUT);
+        JwksCache { http: LazyClient::new(configure), entries: Mutex::new(HashMap::new()) }
     }
 
     /// The JWKS at `uri`: the cached one if it is fresh, else a new fetch.
@@ -86,8 +92,15 @@ impl JwksCache {
 
     async fn fetch(&self, uri: &str, forced: bool) -> Result<Arc<ClientJwks>, FetchError> {
         let http = |e: reqwest::Error| FetchError::Http(e.without_url().to_string());
-        let mut response =
-            self.http.get(uri).header("accept", "application/json").send().await.map_err(http)?;
+        let mut response = self
+            .http
+            .get()
+            .map_err(http)?
+            .get(uri)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(http)?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }

@@ -15,4 +15,5 @@ pub mod forwarded;
 pub mod headers;
 pub mod limits;
 pub mod metrics;
+pub mod outbound;
 pub mod request_id;
