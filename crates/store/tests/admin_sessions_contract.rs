@@ -15,9 +15,7 @@ use std::sync::Barrier;
 
 use common::Db;
 use gatehouse_store::{EndedSessions, Store};
-use identity::{
-    AccountId, AccountStore, CreateAccount, Email, NewAccount, NewSession, RevocationStore, SessionStore,
-};
+use identity::{AccountId, NewSession, RevocationStore, SessionStore};
 use oauth::{BackChannelStore, ClientStore};
 use tokens::TokenHash;
 
@@ -28,24 +26,6 @@ contract!(
     ending_every_session_works_in_batches_and_spares_sessions_begun_later,
     parallel_ends_of_every_session_end_each_once,
 );
-
-fn account(store: &Store, email: &str) -> AccountId {
-    let new = NewAccount {
-        id: AccountId::generate(),
-        email: Email::parse(email).unwrap(),
-        email_verified: true,
-        name: None,
-        given_name: None,
-        family_name: None,
-        phone_number: None,
-        password_hash: None,
-        created_at: T0,
-    };
-    match store.create_account(&new).unwrap() {
-        CreateAccount::Created(a) => a.id,
-        CreateAccount::EmailTaken => panic!("email taken"),
-    }
-}
 
 /// A session `sid` of `account` that began at `created_at` and lasts an hour; its cookie hash.
 fn session(store: &Store, account: &AccountId, sid: &str, created_at: i64) -> TokenHash {
@@ -85,7 +65,7 @@ fn queued_sids(db: &Db, now: i64) -> Vec<String> {
 
 fn ending_one_accounts_sessions_leaves_the_others_and_queues_their_logouts(db: &Db) {
     let (told, quiet) = portals(db);
-    let (ole, ada) = (account(db, "ole@example.org"), account(db, "ada@example.org"));
+    let (ole, ada) = (common::account(db, "ole@example.org", T0), common::account(db, "ada@example.org", T0));
     let ole_1 = session(db, &ole, "ole-1", T0);
     let ole_2 = session(db, &ole, "ole-2", T0 + 10);
     session(db, &ole, "ole-expired", T0 - 7200);
@@ -114,7 +94,8 @@ fn ending_one_accounts_sessions_leaves_the_others_and_queues_their_logouts(db: &
 
 fn ending_every_session_works_in_batches_and_spares_sessions_begun_later(db: &Db) {
     let (told, _) = portals(db);
-    let accounts: Vec<AccountId> = (0..3).map(|i| account(db, &format!("p{i}@example.org"))).collect();
+    let accounts: Vec<AccountId> =
+        (0..3).map(|i| common::account(db, &format!("p{i}@example.org"), T0)).collect();
     let started = T0 + 100;
     let mut live = Vec::new();
     for i in 0..7 {
@@ -141,7 +122,7 @@ fn ending_every_session_works_in_batches_and_spares_sessions_begun_later(db: &Db
 
 fn parallel_ends_of_every_session_end_each_once(db: &Db) {
     let (told, _) = portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     for i in 0..40 {
         let sid = format!("s-{i:02}");
         session(db, &ole, &sid, T0);

@@ -14,10 +14,7 @@ use std::sync::Barrier;
 
 use common::Db;
 use gatehouse_store::{EndedSession, Store};
-use identity::{
-    AccountId, AccountStore, CreateAccount, Email, NewAccount, NewSession, ProfileStore, RevocationStore,
-    SessionStore,
-};
+use identity::{AccountId, NewSession, ProfileStore, RevocationStore, SessionStore};
 use oauth::{BackChannelStore, Client, ClientId, ClientStore};
 use tokens::TokenHash;
 
@@ -55,24 +52,6 @@ fn client(name: &str, backchannel: Option<&str>) -> Client {
     }
 }
 
-fn account(store: &Store, email: &str) -> AccountId {
-    let new = NewAccount {
-        id: AccountId::generate(),
-        email: Email::parse(email).unwrap(),
-        email_verified: true,
-        name: None,
-        given_name: None,
-        family_name: None,
-        phone_number: None,
-        password_hash: None,
-        created_at: T0,
-    };
-    match store.create_account(&new).unwrap() {
-        CreateAccount::Created(a) => a.id,
-        CreateAccount::EmailTaken => panic!("email taken"),
-    }
-}
-
 /// A session `sid` for `account`, its cookie secret being `secret`.
 fn session(store: &Store, account: &AccountId, sid: &str, secret: &str) -> TokenHash {
     let hash = TokenHash::of(secret);
@@ -105,7 +84,7 @@ fn three_portals(store: &Store) -> (Client, Client, Client) {
 
 fn ending_a_session_queues_a_logout_for_each_participant_with_a_backchannel_uri(db: &Db) {
     let (a, b, quiet) = three_portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     let hash = session(db, &ole, "sid-1", "cookie 1");
     let other = session(db, &ole, "sid-2", "cookie 2");
     for c in [&a, &b, &quiet] {
@@ -135,7 +114,7 @@ fn ending_a_session_queues_a_logout_for_each_participant_with_a_backchannel_uri(
 
 fn a_session_ends_once_and_a_participant_is_recorded_once(db: &Db) {
     let (a, _, _) = three_portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     let hash = session(db, &ole, "sid-1", "cookie 1");
     db.record_session_client("sid-1", &a.id, ole.as_str(), T0).unwrap();
     db.record_session_client("sid-1", &a.id, ole.as_str(), T0 + 5).unwrap();
@@ -162,7 +141,7 @@ fn a_session_ends_once_and_a_participant_is_recorded_once(db: &Db) {
 
 fn a_claimed_logout_is_leased_retried_later_and_then_delivered_or_failed(db: &Db) {
     let (a, b, _) = three_portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     let hash = session(db, &ole, "sid-1", "cookie 1");
     db.record_session_client("sid-1", &a.id, ole.as_str(), T0).unwrap();
     db.record_session_client("sid-1", &b.id, ole.as_str(), T0).unwrap();
@@ -201,7 +180,7 @@ fn a_claimed_logout_is_leased_retried_later_and_then_delivered_or_failed(db: &Db
 
 fn two_nodes_never_claim_the_same_logout(db: &Db) {
     let (a, _, _) = three_portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     for i in 0..20 {
         let hash = session(db, &ole, &format!("sid-{i}"), &format!("cookie {i}"));
         db.record_session_client(&format!("sid-{i}"), &a.id, ole.as_str(), T0).unwrap();
@@ -235,7 +214,7 @@ fn two_nodes_never_claim_the_same_logout(db: &Db) {
 
 fn password_change_and_deletion_queue_logouts_for_the_ended_sessions(db: &Db) {
     let (a, _, _) = three_portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     session(db, &ole, "sid-keep", "cookie keep");
     session(db, &ole, "sid-other", "cookie other");
     db.record_session_client("sid-keep", &a.id, ole.as_str(), T0).unwrap();
@@ -256,7 +235,7 @@ fn password_change_and_deletion_queue_logouts_for_the_ended_sessions(db: &Db) {
 
 fn queued_logouts_go_with_their_client(db: &Db) {
     let (a, _, _) = three_portals(db);
-    let ole = account(db, "ole@example.org");
+    let ole = common::account(db, "ole@example.org", T0);
     let hash = session(db, &ole, "sid-1", "cookie 1");
     db.record_session_client("sid-1", &a.id, ole.as_str(), T0).unwrap();
     db.end_session(&hash, T0).unwrap();

@@ -64,6 +64,27 @@ pub fn postgres_store() -> Db {
     Db { store, url, _dir: None }
 }
 
+/// A verified account with `email` and no password, created at `created_at`.
+#[allow(dead_code, reason = "not every suite creates accounts")]
+pub fn account(store: &Store, email: &str, created_at: i64) -> identity::AccountId {
+    use identity::{AccountStore, CreateAccount, Email, NewAccount};
+    let new = NewAccount {
+        id: identity::AccountId::generate(),
+        email: Email::parse(email).unwrap(),
+        email_verified: true,
+        name: None,
+        given_name: None,
+        family_name: None,
+        phone_number: None,
+        password_hash: None,
+        created_at,
+    };
+    match store.create_account(&new).unwrap() {
+        CreateAccount::Created(a) => a.id,
+        CreateAccount::EmailTaken => panic!("email taken"),
+    }
+}
+
 /// A confidential portal allowed the code and refresh grants, created at `created_at`.
 #[allow(dead_code, reason = "not every suite registers a client")]
 pub fn portal_client(created_at: i64) -> oauth::Client {
