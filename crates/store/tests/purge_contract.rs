@@ -11,9 +11,7 @@ mod common;
 
 use common::Db;
 use gatehouse_store::Retention;
-use identity::{
-    AccountId, AccountStore, AuditStore, Email, NewAccount, NewAuditEvent, NewSession, SessionStore,
-};
+use identity::{AccountId, AuditStore, NewAuditEvent, NewSession, SessionStore};
 use oauth::{Client, ClientStore, GrantId, GrantStore, NewRefreshToken, RefreshTokenStore};
 use tokens::TokenHash;
 
@@ -67,19 +65,7 @@ fn count(purged: &[(&'static str, usize)], table: &str) -> usize {
 fn the_purge_takes_what_lapsed_and_keeps_what_still_matters(db: &Db) {
     let c = client();
     db.insert_client(&c).unwrap();
-    let account = AccountId::generate();
-    db.create_account(&NewAccount {
-        id: account.clone(),
-        email: Email::parse("ole@example.org").unwrap(),
-        email_verified: true,
-        name: None,
-        given_name: None,
-        family_name: None,
-        phone_number: None,
-        password_hash: None,
-        created_at: NOW - 90 * DAY,
-    })
-    .unwrap();
+    let account = common::account(db, "ole@example.org", NOW - 90 * DAY);
 
     // Refresh tokens: one long expired, one live, one live but of a grant revoked days ago
     // (presenting it fails either way), one of a grant revoked a minute ago (kept: inside grace).
