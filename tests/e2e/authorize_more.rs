@@ -348,6 +348,34 @@ async fn pushed_request_signs_in_once_and_is_single_use(gh: &Gatehouse) {
     assert_eq!(support::query_param(&to, "state").as_deref(), Some("par-state"));
 }
 
+/// RFC 9700 §4.11.2 for a pushed request: the citizen signs in before the error is sent, and
+/// the way back carries a new single-use request_uri with the same differing parameter.
+async fn a_pushed_request_changed_beside_its_request_uri_fails_after_sign_in(gh: &Gatehouse) {
+    let client = support::create_client(gh, &[]);
+    support::create_user(gh, "par-err@example.org");
+    let (_, challenge) = testkit::pkce::pair();
+    let body: Value =
+        push(gh, &client, client.secret.as_deref().unwrap(), &challenge).await.json().await.unwrap();
+    let uri = body["request_uri"].as_str().unwrap();
+    let url = support::authorize_url(
+        gh,
+        &[("client_id", client.id.as_str()), ("request_uri", uri), ("scope", "openid")],
+    );
+    let http = support::browser();
+    // sign_in checks that the first answer is the sign-in page, not the client.
+    let resp = support::sign_in(&http, gh, &url, "par-err@example.org", PASSWORD).await;
+    assert_eq!(resp.status(), 303);
+    let back = format!("{}{}", gh.base_url, support::location(&resp));
+    let again = support::query_param(&back, "request_uri").unwrap();
+    assert_ne!(again, uri, "the spent request_uri is not reused");
+    assert_eq!(support::query_param(&back, "scope").as_deref(), Some("openid"), "{back}");
+    let resp = http.get(&back).send().await.unwrap();
+    let to = support::location(&resp);
+    assert!(to.starts_with(&client.redirect_uri), "{to}");
+    assert_eq!(support::query_param(&to, "error").as_deref(), Some("invalid_request"), "{to}");
+    assert_eq!(support::query_param(&to, "state").as_deref(), Some("par-state"), "{to}");
+}
+
 async fn an_expired_pushed_request_is_refused(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
     let (_, challenge) = testkit::pkce::pair();
@@ -374,10 +402,11 @@ async fn an_expired_pushed_request_is_refused(gh: &Gatehouse) {
 
 async fn a_client_requiring_par_is_refused_without_it(gh: &Gatehouse) {
     let client = support::create_client(gh, &["--require-par"]);
+    support::create_user(gh, "needs-par@example.org");
     let listed = gh.cli_json(&["client", "list"]);
     assert_eq!(listed[0]["require_pushed_authorization_requests"], true);
     let (url, _) = request(gh, &client, "openid", &[]);
-    let to = support::location(&support::browser().get(&url).send().await.unwrap());
+    let to = support::sign_in_for_code(&support::browser(), gh, &url, "needs-par@example.org").await;
     assert!(to.starts_with(&client.redirect_uri), "{to}");
     assert_eq!(support::query_param(&to, "error").as_deref(), Some("invalid_request"), "{to}");
     let (_, challenge) = testkit::pkce::pair();
@@ -431,6 +460,7 @@ crate::on_both_backends!(
     claims_parameter_puts_requested_claims_in_the_id_token_and_userinfo,
     form_post_posts_code_state_and_iss_to_the_redirect_uri,
     pushed_request_signs_in_once_and_is_single_use,
+    a_pushed_request_changed_beside_its_request_uri_fails_after_sign_in,
     an_expired_pushed_request_is_refused,
     a_client_requiring_par_is_refused_without_it,
     a_pushed_request_with_a_wrong_secret_or_a_bad_request_is_refused,

@@ -82,28 +82,40 @@ async fn unknown_client_gets_a_page_not_a_redirect(gh: &Gatehouse) {
     assert!(resp.headers().get("location").is_none());
 }
 
-async fn unsupported_response_type_redirects_with_error_and_state(gh: &Gatehouse) {
+/// RFC 9700 §4.11.2: the error goes to the registered redirect URI, but only once the citizen
+/// has signed in; the sign-in pages come first and return to the same (failing) request.
+async fn unsupported_response_type_redirects_with_error_and_state_after_sign_in(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
+    support::create_user(gh, "srt@example.org");
     let (url, _) = good_request(gh, &client, &[("response_type", "token")]);
-    let resp = support::browser().get(&url).send().await.unwrap();
+    let http = support::browser();
+    let resp = http.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 302);
-    let to = support::location(&resp);
+    let first = support::location(&resp);
+    assert!(first.starts_with("/signin?continue="), "no redirect to the client before sign-in: {first}");
+
+    let to = support::sign_in_for_code(&http, gh, &url, "srt@example.org").await;
     assert!(to.starts_with(&client.redirect_uri), "{to}");
     assert_eq!(support::query_param(&to, "error").as_deref(), Some("unsupported_response_type"));
     assert_eq!(support::query_param(&to, "state").as_deref(), Some("xyz"));
     assert!(support::query_param(&to, "error_description").is_some());
+    assert!(support::query_param(&to, "code").is_none());
+    // Signed in now: the same request is answered at once.
+    let to = support::location(&http.get(&url).send().await.unwrap());
+    assert_eq!(support::query_param(&to, "error").as_deref(), Some("unsupported_response_type"), "{to}");
 }
 
 async fn missing_pkce_is_refused(gh: &Gatehouse) {
     let client = support::create_client(gh, &[]);
+    support::create_user(gh, "pkce@example.org");
+    let http = support::browser();
     let (url, _) = good_request(gh, &client, &[("code_challenge", ""), ("code_challenge_method", "")]);
-    let resp = support::browser().get(&url).send().await.unwrap();
-    let to = support::location(&resp);
+    let to = support::sign_in_for_code(&http, gh, &url, "pkce@example.org").await;
     assert_eq!(support::query_param(&to, "error").as_deref(), Some("invalid_request"), "{to}");
     assert_eq!(support::query_param(&to, "state").as_deref(), Some("xyz"));
     // The plain method is refused too (RFC 9700 §2.1.1).
     let (url, _) = good_request(gh, &client, &[("code_challenge_method", "plain")]);
-    let to = support::location(&support::browser().get(&url).send().await.unwrap());
+    let to = support::location(&http.get(&url).send().await.unwrap());
     assert_eq!(support::query_param(&to, "error").as_deref(), Some("invalid_request"), "{to}");
 }
 
@@ -194,7 +206,7 @@ crate::on_both_backends!(
     unregistered_redirect_uri_gets_a_page_not_a_redirect,
     unknown_client_gets_a_page_not_a_redirect,
     a_loopback_redirect_uri_may_name_another_port,
-    unsupported_response_type_redirects_with_error_and_state,
+    unsupported_response_type_redirects_with_error_and_state_after_sign_in,
     missing_pkce_is_refused,
     prompt_none_without_session_is_login_required,
     replayed_code_is_invalid_grant_and_revokes_its_tokens,

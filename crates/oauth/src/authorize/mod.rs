@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Until the client and its redirect URI are known good, nothing may be sent to the redirect
-//! URI: an open redirector is the attack (RFC 9700 §4.11).
+//! URI: an open redirector is the attack (RFC 9700 §4.11). Even then an error goes there only
+//! once the End-User has signed in, or at once for a silent request
+//! ([`AuthorizationParams::error_delivery`], §4.11.2).
 
 pub mod consent;
 mod hint;
@@ -93,6 +95,26 @@ impl AuthorizationParams {
         back.id_token_hint = None;
         back
     }
+
+    /// How the error of this request goes back to its (registered) redirect URI. RFC 9700
+    /// §4.11.2: "The authorization server MUST always authenticate the user first and, with the
+    /// exception of the silent authentication use case, prompt the user for credentials when
+    /// needed, before redirecting the user." Without that, a registered client's deliberately
+    /// broken request turns the sign-in service's address into a redirector to the client's site.
+    pub fn error_delivery(&self, signed_in: bool) -> ErrorDelivery {
+        let silent = self.prompt.as_deref().is_some_and(|p| p.split(' ').any(|v| v == "none"));
+        if signed_in || silent { ErrorDelivery::Redirect } else { ErrorDelivery::SignInFirst }
+    }
+}
+
+/// See [`AuthorizationParams::error_delivery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorDelivery {
+    /// Send the error response now.
+    Redirect,
+    /// Show the sign-in pages; the request, sent again once the End-User has signed in, fails
+    /// again and then redirects.
+    SignInFirst,
 }
 
 /// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from

@@ -230,6 +230,24 @@ fn the_return_trip_drops_prompt_login_max_age_and_the_hint() {
 }
 
 #[test]
+fn errors_redirect_only_to_a_signed_in_end_user_or_a_silent_request() {
+    let mut p = params();
+    p.response_type = Some("token".into());
+    assert_eq!(p.error_delivery(false), ErrorDelivery::SignInFirst);
+    assert_eq!(p.error_delivery(true), ErrorDelivery::Redirect);
+    // RFC 9700 §4.11.2: the silent authentication use case (prompt=none) is the exception;
+    // OIDC Core §3.1.2.6 has it answer at once.
+    for silent in ["none", "none login", "consent none"] {
+        p.prompt = Some(silent.into());
+        assert_eq!(p.error_delivery(false), ErrorDelivery::Redirect, "{silent}");
+    }
+    for asks in ["login", "nonesuch", "", "consent"] {
+        p.prompt = Some(asks.into());
+        assert_eq!(p.error_delivery(false), ErrorDelivery::SignInFirst, "{asks}");
+    }
+}
+
+#[test]
 fn prompt_values() {
     let ok = |s: &str| {
         let mut p = params();

@@ -6,7 +6,11 @@
 //!          │ otherwise                                                             │
 //!          ▼                                                                       ▼
 //!        client + redirect_uri ──bad──▶ page      PAR required? / validate / id_token_hint
-//!                                                    └─bad──▶ error response (query or form_post)
+//!                                                    └─bad──▶ Rejected ──reject──▶ signed in or
+//!                                                       prompt=none? error response (query or
+//!                                                       form_post); otherwise sign in first and
+//!                                                       come back with the same request
+//!                                                       (RFC 9700 §4.11.2)
 //! step:  session decision ──sign in──▶ /signin?continue=…  (a PAR request travels as a new
 //!          │ use session                                     single-use request_uri)
 //!          ▼
@@ -17,7 +21,7 @@
 //! ```
 
 use identity::Session;
-use oauth::authorize::{self, consent, par};
+use oauth::authorize::{self, ErrorDelivery, consent, par};
 use oauth::{
     AuthorizationParams, AuthorizationRequest, AuthorizationResponse, Client, ClientId, ClientStore,
     ConsentDecision, ConsentStore, ErrorCode, OAuthError, PushedRequestStore, ResponseMode, SessionDecision,
@@ -36,6 +40,17 @@ pub struct Loaded {
     pub pushed: bool,
 }
 
+/// An erroneous request whose redirect URI is registered: its error response, and what it takes
+/// to send the same request again after the sign-in pages (see [`reject`]).
+pub struct Rejected {
+    response: AuthorizationResponse,
+    /// The parameters the error was judged on.
+    params: AuthorizationParams,
+    /// For a pushed request: its client, and the parameters sent beside `request_uri` (whose
+    /// difference from the pushed ones was the error). The pushed row itself is spent.
+    pushed: Option<(Client, Vec<(String, String)>)>,
+}
+
 /// What the authorization endpoint answers.
 pub enum Step {
     Respond(AuthorizationResponse),
@@ -51,12 +66,8 @@ pub enum Step {
 }
 
 /// Parses and checks an authorization request (`raw`: its query or form body). `Err` is a page
-/// (the client or redirect URI cannot be trusted); `Ok(Err(_))` an error response to the client.
-pub async fn load(
-    state: &AppState,
-    raw: &str,
-    now: i64,
-) -> Result<Result<Loaded, AuthorizationResponse>, Failure> {
+/// (the client or redirect URI cannot be trusted); `Ok(Err(_))` an error for the client.
+pub async fn load(state: &AppState, raw: &str, now: i64) -> Result<Result<Loaded, Rejected>, Failure> {
     // A repeated parameter fails here too (RFC 6749 §3.1): we cannot tell which client is meant.
     let outer: AuthorizationParams = serde_urlencoded::from_str(raw).map_err(|_| malformed())?;
     let client = match outer.client_id.clone().filter(|id| !id.is_empty()) {
@@ -85,7 +96,12 @@ pub async fn load(
                     let stored: AuthorizationParams = serde_json::from_str(&row.params).unwrap_or_default();
                     let uri = authorize::resolve_redirect(&stored, client.as_ref())
                         .map_err(|e| page(e.to_string()))?;
-                    return Ok(Err(error_response(&stored, &uri, &e, issuer)));
+                    let outer = pairs.into_iter().filter(|(k, _)| k != "client_id" && k != "request_uri");
+                    return Ok(Err(Rejected {
+                        response: error_response(&stored, &uri, &e, issuer),
+                        pushed: Some((owner.clone(), outer.collect())),
+                        params: stored,
+                    }));
                 }
             }
         }
@@ -95,7 +111,10 @@ pub async fn load(
     let Some(client) = client else {
         return Err(malformed());
     };
-    let fail = |e: OAuthError| Ok(Err(error_response(&params, &redirect_uri, &e, issuer)));
+    let fail = |e: OAuthError| {
+        let response = error_response(&params, &redirect_uri, &e, issuer);
+        Ok(Err(Rejected { response, params: params.clone(), pushed: None }))
+    };
     if let Err(e) = par::check_required(&client, pushed) {
         return fail(e);
     }
@@ -110,6 +129,32 @@ pub async fn load(
         }
     }
     Ok(Ok(Loaded { client, params, request, pushed }))
+}
+
+/// The error of a rejected request, sent once the citizen is signed in (RFC 9700 §4.11.2): now if
+/// the browser has a session or the request is silent, otherwise after the sign-in pages, which
+/// return here with the same request (a pushed one as a new single-use `request_uri`).
+pub async fn reject(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    rejected: Rejected,
+    now: i64,
+) -> Result<Step, Failure> {
+    let signed_in = flows::session::current(req, state, now).await?.is_some();
+    let Rejected { response, params, pushed } = rejected;
+    if params.error_delivery(signed_in) == ErrorDelivery::Redirect {
+        return Ok(Step::Respond(response));
+    }
+    let continue_to = match pushed {
+        None => format!("/authorize?{}", serde_urlencoded::to_string(&params).map_err(Failure::internal)?),
+        Some((client, outer)) => {
+            let again = continuation(state, &params, &client, true, now).await?;
+            let mut query = url::form_urlencoded::Serializer::new(again);
+            query.extend_pairs(outer);
+            query.finish()
+        }
+    };
+    Ok(Step::SignIn(sign_in_url(&continue_to, params.login_hint.as_deref().filter(|h| !h.is_empty()))))
 }
 
 /// What to do with a loaded request, given the browser's session.
@@ -160,7 +205,7 @@ pub async fn answer(
     let raw = continue_to.strip_prefix("/authorize?").ok_or_else(malformed)?;
     let Loaded { client, params, request, pushed } = match load(state, raw, now).await? {
         Ok(loaded) => loaded,
-        Err(response) => return Ok(Step::Respond(response)),
+        Err(rejected) => return reject(req, state, rejected, now).await,
     };
     let Some(session) = flows::session::current(req, state, now).await? else {
         let continue_to = continuation(state, &params, &client, pushed, now).await?;

@@ -4,8 +4,9 @@
 //! ```text
 //! client_id + redirect_uri (or request_uri) ──bad──▶ error page (never a redirect, §4.1.2.1)
 //!        │ ok
-//! other parameters ──bad──▶ error response (redirect, or form_post), with state and iss
-//!        │ ok
+//! other parameters ──bad──▶ error response (redirect, or form_post), with state and iss,
+//!        │ ok                once the citizen has signed in or at once for prompt=none
+//!        │                   (RFC 9700 §4.11.2)
 //! session ──none / too old / prompt=login──▶ hosted sign-in, which returns here
 //!        │ fresh enough                        (prompt=none: login_required)
 //! consent ──needed──▶ consent page ──Allow──▶ code   ──Deny──▶ access_denied
@@ -47,7 +48,7 @@ async fn authorize(req: &HttpRequest, state: &AppState, raw: &str) -> Result<Htt
     let now = AppState::now();
     let step = match flow::load(state, raw, now).await? {
         Ok(loaded) => flow::step(req, state, loaded, now).await?,
-        Err(response) => Step::Respond(response),
+        Err(rejected) => flow::reject(req, state, rejected, now).await?,
     };
     respond(req, state, step)
 }
