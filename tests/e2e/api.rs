@@ -135,6 +135,12 @@ async fn sign_up_verify_sign_in_edit_change_password_and_delete(backend: Backend
     assert_eq!(body["fields"][0]["field"], "new_password");
     let (status, _) = post(&http, api(&gh, "/profile/password"), change(PASSWORD, "Fresh-Start-88")).await;
     assert_eq!(status, 204);
+    // One notice, for the change that happened; the refused ones sent none.
+    let notice = sink.wait_for(email, WAIT).await;
+    assert_eq!(notice.subject, "Your password was changed");
+    assert!(notice.text.contains("was changed in your profile on "), "{}", notice.text);
+    assert!(!notice.text.contains("Fresh-Start-88"), "{}", notice.text);
+    sink.assert_none_for(email, Duration::from_millis(500)).await;
     let stranger = support::browser();
     let (status, body) =
         post(&stranger, api(&gh, "/signin/password"), json!({ "email": email, "password": PASSWORD })).await;
@@ -190,6 +196,11 @@ async fn forgot_password_code_sign_in_lockout_and_unlock(backend: Backend) {
         post(&http, api(&gh, "/password/reset"), json!({ "token": token, "password": "Reset-Again-52" }))
             .await;
     assert_eq!(status, 410, "a reset link works once");
+    // ASVS 5.0 6.3.7: the citizen is told, once, and the notice carries no secret.
+    let notice = sink.wait_for(email, WAIT).await;
+    assert_eq!(notice.subject, "Your password was changed");
+    assert!(notice.text.contains("with a password reset link"), "{}", notice.text);
+    assert!(!notice.text.contains("Reset-Done-51") && !notice.text.contains(&token), "{}", notice.text);
 
     // An emailed code; "Resend code" at once is throttled, for every address alike.
     for address in [email, "nobody@example.org"] {

@@ -264,6 +264,9 @@ async fn fifty_uses_of_one_reset_link_change_the_password_once(backend: Backend)
     assert_no_server_errors(&gh, "reset", &answers);
     assert_eq!(count(&answers, 200, None), 1, "{:?}", tally(&answers));
     assert_eq!(count(&answers, 410, Some("link_expired")), N - 1, "{:?}", tally(&answers));
+    // One change, so one "Your password was changed" notice.
+    assert_eq!(sink.wait_for(email, WAIT).await.subject, "Your password was changed");
+    sink.assert_none_for(email, Duration::from_secs(1)).await;
 
     let winner = answers.iter().position(|(s, _)| *s == StatusCode::OK).unwrap();
     let loser = (winner + 1) % N;

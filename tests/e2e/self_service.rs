@@ -84,6 +84,17 @@ async fn forgot_password_resets_it_once_and_signs_out_everywhere(backend: Backen
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Your password has been reset"));
 
+    // The notice (ASVS 5.0 6.3.7): when and how, and "Forgot password?" for a citizen who did
+    // not do it, leading to the page with the address filled in.
+    let notice = sink.wait_for(email, WAIT).await;
+    assert_eq!(notice.subject, "Your password was changed");
+    assert!(notice.text.contains("was changed with a password reset link on "), "{}", notice.text);
+    assert!(notice.text.contains("ATL311.com or 404-546-0311"), "{}", notice.text);
+    assert!(!notice.text.contains(&token) && !notice.text.contains("New-Secret-77"), "{}", notice.text);
+    let forgot = notice.link("/password/forgot");
+    let (_, html) = support::form_page(&support::browser(), &forgot).await;
+    assert!(html.contains("Get a verification email") && html.contains(email), "{html}");
+
     // The link works once.
     let resp = http.get(&link).send().await.unwrap();
     assert_eq!(resp.status(), 410);

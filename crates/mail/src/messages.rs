@@ -47,6 +47,28 @@ template!(VerifyEmailText, "verify_email.txt", LinkMail);
 template!(VerifyEmailHtml, "verify_email.html", LinkMail);
 template!(SignInCodeText, "sign_in_code.txt", CodeMail);
 template!(SignInCodeHtml, "sign_in_code.html", CodeMail);
+template!(PasswordChangedText, "password_changed.txt", NoticeMail);
+template!(PasswordChangedHtml, "password_changed.html", NoticeMail);
+
+/// A message that tells of a change to the account and links to what to do if it was not the
+/// citizen's.
+struct NoticeMail<'a> {
+    common: Common<'a>,
+    /// "in your profile", "with a password reset link".
+    how: &'a str,
+    /// "8 December 2026 at 01:30 UTC".
+    when: String,
+    link: &'a str,
+}
+
+/// How a password was changed, as the notice says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordChangedBy {
+    /// "Change password" in the profile (or its JSON API).
+    Profile,
+    /// A "Reset password" link.
+    ResetLink,
+}
 
 /// The reply to "Forgot password?": a "Reset password" link, single use (the guide: "The link
 /// expires in 1 hour").
@@ -79,6 +101,25 @@ pub fn sign_in_code(settings: &MailSettings, to: &str, code: &str, valid_minutes
     message(to, "Your sign-in code", &SignInCodeText { m: &m }, &SignInCodeHtml { m: &m })
 }
 
+/// The notice after a password change (OWASP ASVS 5.0 6.3.7: users are notified after updates
+/// to authentication details). It carries no secret: only when and how, and a "Forgot password?"
+/// link (`forgot_link`) for a citizen who did not make the change.
+#[must_use]
+pub fn password_changed(
+    settings: &MailSettings,
+    to: &str,
+    by: PasswordChangedBy,
+    at: i64,
+    forgot_link: &str,
+) -> OutgoingMessage {
+    let how = match by {
+        PasswordChangedBy::Profile => "in your profile",
+        PasswordChangedBy::ResetLink => "with a password reset link",
+    };
+    let m = NoticeMail { common: common(settings, to), how, when: date_words(at), link: forgot_link };
+    message(to, "Your password was changed", &PasswordChangedText { m: &m }, &PasswordChangedHtml { m: &m })
+}
+
 fn common<'a>(settings: &'a MailSettings, to: &'a str) -> Common<'a> {
     Common { service_name: &settings.service_name, support_contact: &settings.support_contact, to }
 }
@@ -108,6 +149,14 @@ fn duration_words(minutes: i64) -> String {
         (0, hours) => format!("{hours} hours"),
         _ if minutes == 1 => "1 minute".to_owned(),
         _ => format!("{minutes} minutes"),
+    }
+}
+
+/// Unix seconds -> "8 December 2026 at 01:30 UTC".
+fn date_words(at: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(at) {
+        Ok(t) => format!("{} {} {} at {:02}:{:02} UTC", t.day(), t.month(), t.year(), t.hour(), t.minute()),
+        Err(_) => "an unknown date".to_owned(),
     }
 }
 

@@ -18,8 +18,12 @@ fn all(to: &str, link: &str) -> Vec<OutgoingMessage> {
         unlock_account(&s, to, link, 60),
         verify_email(&s, to, link, 60),
         sign_in_code(&s, to, link, 10),
+        password_changed(&s, to, PasswordChangedBy::Profile, AT, link),
     ]
 }
+
+/// 2026-12-08 01:30:00 UTC.
+const AT: i64 = 1_796_693_400;
 
 #[test]
 fn password_reset_has_its_subject_button_validity_and_ignore_note() {
@@ -57,6 +61,31 @@ fn sign_in_code_shows_the_code_on_its_own_and_not_in_the_subject() {
 }
 
 #[test]
+fn password_changed_says_when_and_how_and_offers_forgot_password() {
+    for (by, how) in [
+        (PasswordChangedBy::Profile, "in your profile"),
+        (PasswordChangedBy::ResetLink, "with a password reset link"),
+    ] {
+        let m = password_changed(&settings(), "betty@example.org", by, AT, LINK);
+        assert_eq!(m.subject, "Your password was changed");
+        for part in [&m.text, &m.html] {
+            assert!(part.contains(&format!("was changed {how} on 8 December 2026 at 01:30 UTC")), "{part}");
+            assert!(part.contains("Forgot password?"), "{part}");
+            assert!(part.contains("If you did not, someone else may know your password"), "{part}");
+            assert!(part.contains("ATL311.com or 404-546-0311"), "{part}");
+        }
+        assert!(m.html.contains(&format!(r#"<a href="{LINK}""#)), "{}", m.html);
+    }
+}
+
+#[test]
+fn dates_read_as_people_say_them() {
+    assert_eq!(date_words(0), "1 January 1970 at 00:00 UTC");
+    assert_eq!(date_words(AT + 59), "8 December 2026 at 01:30 UTC");
+    assert_eq!(date_words(i64::MAX), "an unknown date");
+}
+
+#[test]
 fn link_or_code_is_in_both_parts_of_every_message() {
     for m in all("betty@example.org", LINK) {
         assert!(m.text.contains(LINK), "{}: {}", m.subject, m.text);
@@ -76,6 +105,7 @@ fn every_message_carries_support_contact_service_name_and_recipient() {
         unlock_account(&s, "betty@example.org", LINK, 60),
         verify_email(&s, "betty@example.org", LINK, 60),
         sign_in_code(&s, "betty@example.org", "123456", 10),
+        password_changed(&s, "betty@example.org", PasswordChangedBy::ResetLink, AT, LINK),
     ] {
         for part in [&m.text, &m.html] {
             assert!(part.contains("help@atl.example or 555-0100"), "{}", m.subject);

@@ -240,31 +240,38 @@ impl PasswordHistoryStore for Store {
         keep: usize,
         now: i64,
     ) -> Result<(), identity::StoreError> {
-        let id = account.as_str();
-        self.transaction(|c| {
-            let changed = diesel::update(accounts::table.find(id))
-                .set((accounts::password_hash.eq(password_hash), accounts::updated_at.eq(now)))
-                .execute(c)?;
-            if changed == 0 {
-                return Ok(());
-            }
-            add_to_history(c, id, password_hash, now)?;
-            let beyond: Vec<i64> = password_history::table
-                .filter(password_history::account_id.eq(id))
-                .order(newest_first())
-                .select(password_history::id)
-                .load::<i64>(c)?
-                .into_iter()
-                .skip(keep)
-                .collect();
-            if !beyond.is_empty() {
-                diesel::delete(password_history::table.filter(password_history::id.eq_any(beyond)))
-                    .execute(c)?;
-            }
-            Ok(())
-        })?;
+        self.transaction(|c| change_password_in(c, account.as_str(), password_hash, keep, now))?;
         Ok(())
     }
+}
+
+/// `change_password`'s statements, for a transaction that may do more. `false`: no such account.
+pub(crate) fn change_password_in(
+    c: &mut DbConnection,
+    id: &str,
+    password_hash: &str,
+    keep: usize,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(accounts::table.find(id))
+        .set((accounts::password_hash.eq(password_hash), accounts::updated_at.eq(now)))
+        .execute(c)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    add_to_history(c, id, password_hash, now)?;
+    let beyond: Vec<i64> = password_history::table
+        .filter(password_history::account_id.eq(id))
+        .order(newest_first())
+        .select(password_history::id)
+        .load::<i64>(c)?
+        .into_iter()
+        .skip(keep)
+        .collect();
+    if !beyond.is_empty() {
+        diesel::delete(password_history::table.filter(password_history::id.eq_any(beyond))).execute(c)?;
+    }
+    Ok(true)
 }
 
 impl RevocationStore for Store {

@@ -7,10 +7,11 @@
 //! later (`mark_retry`), or `failed`, or `in_doubt` (handed over, never answered).
 
 use diesel::prelude::*;
-use identity::NewOneTimeCode;
+use identity::{AccountId, NewOneTimeCode};
 use mail::{OutboxError, OutgoingMessage, QueuedMessage};
 
 use crate::Store;
+use crate::accounts::change_password_in;
 use crate::conn::DbConnection;
 use crate::error::StoreError;
 use crate::one_time_codes::replace_code_in;
@@ -88,6 +89,27 @@ impl Store {
             let id = enqueue_in(c, message, now)?;
             replace_code_in(c, code)?;
             Ok(id)
+        })
+    }
+
+    /// Changes the account's password (as
+    /// [`PasswordHistoryStore::change_password`](identity::PasswordHistoryStore::change_password))
+    /// and enqueues `notice`, the message that tells the citizen, in one transaction: a changed
+    /// password is never left untold. Returns the outbox id, or `None` (and nothing queued) when
+    /// the account is gone.
+    pub fn change_password_with_notice(
+        &self,
+        account: &AccountId,
+        password_hash: &str,
+        keep: usize,
+        notice: &OutgoingMessage,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.transaction(|c| {
+            if !change_password_in(c, account.as_str(), password_hash, keep, now)? {
+                return Ok(None);
+            }
+            enqueue_in(c, notice, now).map(Some)
         })
     }
 

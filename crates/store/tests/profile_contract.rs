@@ -16,6 +16,7 @@ use identity::{
     LockoutPolicy, LockoutStore, NewAccount, NewAuditEvent, NewOneTimeCode, NewSession, OneTimeCodeStore,
     PasswordHistoryStore, ProfileField, ProfileStore, ProfileUpdate, Purpose, SessionStore,
 };
+use mail::{Outbox, OutgoingMessage};
 use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, NewCode, Redeem};
 use serde_json::json;
 use tokens::TokenHash;
@@ -28,6 +29,7 @@ contract!(
     deleting_an_account_removes_what_hangs_off_it_and_frees_the_email,
     deleting_a_missing_account_is_false,
     audit_events_are_recorded_listed_newest_first_and_outlive_the_account,
+    a_password_change_and_its_notice_are_stored_together,
 );
 
 fn new_account(email: &str) -> NewAccount {
@@ -220,4 +222,39 @@ fn audit_events_are_recorded_listed_newest_first_and_outlive_the_account(store: 
     assert!(store.list_events_for(&AccountId::generate(), 10).unwrap().is_empty());
     // An id is recorded once.
     assert!(store.record_event(&updated).is_err());
+}
+
+fn notice(to: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        to: to.into(),
+        subject: "Your password was changed".into(),
+        text: "The password of your account was changed.".into(),
+        html: "<p>The password of your account was changed.</p>".into(),
+    }
+}
+
+/// `Store::change_password_with_notice`: the new hash, its history row and the queued notice
+/// commit together; for a missing account nothing changes and nothing is queued.
+fn a_password_change_and_its_notice_are_stored_together(store: &Store) {
+    let betty = create(store, "betty@example.org");
+    let new_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA";
+    let id = store
+        .change_password_with_notice(&betty.id, new_hash, 10, &notice("betty@example.org"), T0 + 10)
+        .unwrap()
+        .unwrap();
+    let stored = store.find_account(&betty.id).unwrap().unwrap();
+    assert_eq!(stored.password_hash.as_deref(), Some(new_hash));
+    assert_eq!(store.password_history(&betty.id, 10).unwrap().first().map(String::as_str), Some(new_hash));
+    let queued = store.claim_due(T0 + 10, 120, 10).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!((&queued[0].id, &queued[0].message), (&id, &notice("betty@example.org")));
+    store.mark_sent(&id, T0 + 11).unwrap();
+
+    let ghost = AccountId::generate();
+    let none = store.change_password_with_notice(&ghost, new_hash, 10, &notice("ghost@example.org"), T0 + 20);
+    assert_eq!(none.unwrap(), None);
+    assert!(
+        store.claim_due(T0 + 100_000, 120, 10).unwrap().is_empty(),
+        "nothing queued for a missing account"
+    );
 }

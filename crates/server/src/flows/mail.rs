@@ -107,6 +107,21 @@ async fn send(state: &AppState, email: &str, what: Mailing) -> Result<(), Failur
     Ok(())
 }
 
+/// The notice that `account`'s password was changed `by` the profile or a reset link, with a
+/// "Forgot password?" link that has the address filled in. Queue it with the change
+/// (`Store::change_password_with_notice`), then wake the worker (`state.outbox_waker`).
+pub fn password_changed_notice(
+    state: &AppState,
+    account: &Account,
+    by: messages::PasswordChangedBy,
+    now: i64,
+) -> mail::OutgoingMessage {
+    let to = account.email.as_str();
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("email", to).finish();
+    let forgot = state.endpoint(&format!("/password/forgot?{query}"));
+    messages::password_changed(&state.settings.mail, to, by, now, &forgot)
+}
+
 /// Runs `work` after the response is sent; a failure is logged, the citizen already saw
 /// "Email sent!" (which is shown either way).
 pub fn in_background<F>(work: F)

@@ -135,9 +135,11 @@ pub enum Reset {
 
 /// The reset link's flow: the link is only looked at until the new password passes every rule,
 /// then spent (the one-winner step: a second submission finds it used); the password changes,
-/// every session ends, the account's tokens are revoked and a lockout is lifted.
+/// every session ends, the account's tokens are revoked, a lockout is lifted, and the citizen
+/// is mailed a notice (ASVS 5.0 6.3.7).
 pub async fn reset_with_link(state: &AppState, token: &str, password: &str) -> Result<Reset, Failure> {
-    use identity::{Consume, OneTimeCodeStore, PasswordHistoryStore, Purpose, RevocationStore};
+    use identity::{Consume, OneTimeCodeStore, Purpose, RevocationStore};
+    use mail::messages::PasswordChangedBy;
     let now = AppState::now();
     let hash = tokens::TokenHash::of(token);
     let peek = hash.clone();
@@ -160,12 +162,14 @@ pub async fn reset_with_link(state: &AppState, token: &str, password: &str) -> R
         return Ok(Reset::LinkSpent);
     }
     let (id, depth) = (account.id.clone(), state.password_rules.effective_history_depth());
+    let notice = super::mail::password_changed_notice(state, &account, PasswordChangedBy::ResetLink, now);
     state
         .db(move |s| {
-            s.change_password(&id, &new_hash, depth, now)?;
+            s.change_password_with_notice(&id, &new_hash, depth, &notice, now)?;
             s.revoke_account_access(&id, None, now)?;
             s.clear_lockout(&id)
         })
         .await?;
+    state.outbox_waker.notify_one();
     Ok(Reset::Done)
 }

@@ -2,9 +2,8 @@
 //! (who, what, when, from which address) with no password in it. The hosted pages and the JSON
 //! API both run these.
 
-use identity::{
-    NewAuditEvent, PasswordHistoryStore, ProfileStore, ProfileUpdate, RevocationStore, SignInOutcome,
-};
+use identity::{NewAuditEvent, ProfileStore, ProfileUpdate, RevocationStore, SignInOutcome};
+use mail::messages::PasswordChangedBy;
 
 use super::session::Citizen;
 use crate::http::error::Failure;
@@ -45,7 +44,8 @@ pub const MISMATCH: &str = "The passwords do not match.";
 /// The current password is checked like a sign-in (one argon2 verification; a wrong one counts
 /// towards the lockout, so a borrowed browser cannot be used to guess it), then the new one
 /// under every rule, history included. Success ends every other session and revokes the
-/// account's tokens; the citizen's own session stays.
+/// account's tokens; the citizen's own session stays. The citizen is mailed a notice (ASVS 5.0
+/// 6.3.7), queued in the password's own transaction.
 pub async fn change_password(
     state: &AppState,
     me: &Citizen,
@@ -71,12 +71,14 @@ pub async fn change_password(
     };
     let depth = state.password_rules.effective_history_depth();
     let (id, keep) = (account.id.clone(), me.session.id.clone());
+    let notice = super::mail::password_changed_notice(state, account, PasswordChangedBy::Profile, now);
     state
         .db(move |s| {
-            s.change_password(&id, &new_hash, depth, now)?;
+            s.change_password_with_notice(&id, &new_hash, depth, &notice, now)?;
             s.revoke_account_access(&id, Some(&keep), now)
         })
         .await?;
+    state.outbox_waker.notify_one();
     audit(state, NewAuditEvent::password_changed(&account.id, ip, now)).await?;
     Ok(PasswordChange::Changed)
 }
