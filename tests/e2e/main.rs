@@ -20,6 +20,7 @@ mod crash;
 mod errors;
 mod federation;
 mod federation_apple_facebook;
+mod idle;
 mod keys;
 mod log_secrets;
 mod logout;

@@ -5,7 +5,8 @@ use testkit::Gatehouse;
 
 use crate::support::{self, PASSWORD};
 
-fn request(gh: &Gatehouse, client: &support::TestClient, extra: &[(&str, &str)]) -> String {
+/// An authorization request of `client` for `openid` with PKCE S256, plus `extra` parameters.
+pub(crate) fn request(gh: &Gatehouse, client: &support::TestClient, extra: &[(&str, &str)]) -> String {
     let (_, challenge) = testkit::pkce::pair();
     let mut params = vec![
         ("response_type", "code"),

@@ -1,8 +1,8 @@
 //! Accounts and who is signed in: emails (the username), password hashing (argon2id on a
 //! bounded pool), the password rules (policy, common passwords, history), lockout, one-time
 //! codes (reset, unlock and verification links, typed sign-in codes), the password sign-in rule,
-//! browser sign-in sessions, the citizen's profile, the audit trail, and the
-//! first-sign-in-method binding rule for upstream sign-in (`federated`).
+//! browser sign-in sessions and their inactivity timeout (`idle`), the citizen's profile, the
+//! audit trail, and the first-sign-in-method binding rule for upstream sign-in (`federated`).
 //!
 //! Pure domain: no actix-web, no diesel. Storage is the [`AccountStore`], [`SessionStore`],
 //! [`PasswordHistoryStore`], [`LockoutStore`], [`OneTimeCodeStore`], [`ProfileStore`] and
@@ -14,6 +14,7 @@ mod codes;
 mod common;
 mod federated;
 mod hasher;
+mod idle;
 mod lockout;
 #[cfg(test)]
 mod memory;
@@ -37,6 +38,7 @@ pub use federated::{
     BoundAccount, FederationStore, LOCAL_METHOD, MethodBinding, NewUpstreamFlow, Refusal, Resolution,
     TakeFlow, UpstreamIdentity, resolve,
 };
+pub use idle::{IdleCheck, IdleTimeout, MAX_IDLE_STEP};
 pub use lockout::{
     LockoutPolicy, LockoutState, LockoutStore, OPERATOR_LOCK, PasswordAttempt, locked_message,
 };

@@ -1,7 +1,7 @@
 //! What the account and session stores must do. The `store` crate implements them.
 //! Each method is one transaction.
 
-use crate::{Account, AccountId, Email, NewAccount};
+use crate::{Account, AccountId, Email, IdleTimeout, NewAccount};
 use tokens::TokenHash;
 
 /// An infrastructure failure in a store; opaque to the domain, logged with its chain.
@@ -37,11 +37,16 @@ pub struct Session {
     /// Whether "Keep me signed in" was ticked (a persistent cookie).
     pub persistent: bool,
     pub created_at: i64,
+    /// The absolute expiry (`sessions.ttl` or `sessions.persistent_ttl` after the sign-in).
     pub expires_at: i64,
+    /// The last recorded use, unix seconds: moved at most once a step (`crate::idle`), so it
+    /// may lag the real last use by up to a minute.
+    pub last_seen_at: i64,
     /// The upstream provider that authenticated the citizen ("Sign in with Google"), if any.
     pub idp: Option<String>,
 }
 
+/// A session to store; its `last_seen_at` starts at `created_at`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSession {
     pub id: String,
@@ -58,8 +63,15 @@ pub struct NewSession {
 pub trait SessionStore {
     fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
     /// The live session whose cookie secret hashes to `token_hash`: `None` when unknown,
-    /// expired at `now`, or revoked.
-    fn find_session(&self, token_hash: &TokenHash, now: i64) -> Result<Option<Session>, StoreError>;
+    /// expired at `now`, idle-expired under `idle`, or revoked. Finding it is a use: when
+    /// [`IdleTimeout::check`] says so, `last_seen_at` moves to `now` (a conditional update, so
+    /// parallel uses write once); otherwise nothing is written.
+    fn find_session(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+        idle: &IdleTimeout,
+    ) -> Result<Option<Session>, StoreError>;
     /// Ends a session (sign-out, `prompt=login` replacing it). Ending an unknown one is not an error.
     fn delete_session(&self, token_hash: &TokenHash) -> Result<(), StoreError>;
 }

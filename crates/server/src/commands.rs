@@ -215,7 +215,7 @@ pub fn keys_rotate(settings: &Settings, alg: Option<&str>) -> Result<Value, Comm
 /// `gatehouse purge`: the retention purge the nodes run on a schedule, once, now.
 pub fn purge(settings: &Settings) -> Result<Value, CommandError> {
     let store = startup::open_store(settings)?;
-    let retention = settings.maintenance.retention(&settings.tokens);
+    let retention = settings.maintenance.retention(&settings.tokens, &settings.sessions);
     let purged = store.purge(&retention, AppState::now()).map_err(store_error)?;
     let tables: serde_json::Map<String, Value> =
         purged.into_iter().map(|(table, n)| (table.to_owned(), json!(n))).collect();

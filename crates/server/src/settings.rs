@@ -137,6 +137,20 @@ pub struct SessionSettings {
     pub ttl: i64,
     /// Lifetime of a session with "Keep me signed in" (a persistent cookie), seconds.
     pub persistent_ttl: i64,
+    /// Inactivity timeout of a session without "Keep me signed in", seconds (ASVS 5.0 7.3.1):
+    /// unused this long, it is dead; 0 turns it off. A use is recorded at most once a minute
+    /// (a tenth of the timeout when shorter), so a session lasts up to that much longer.
+    pub idle_ttl: i64,
+    /// Inactivity timeout of a "Keep me signed in" session, seconds; 0 (the default): none, the
+    /// citizen chose to stay signed in and `persistent_ttl` alone ends it.
+    pub persistent_idle_ttl: i64,
+}
+
+impl SessionSettings {
+    /// The inactivity rule these settings make (`identity::idle`).
+    pub fn idle(&self) -> identity::IdleTimeout {
+        identity::IdleTimeout { ttl: self.idle_ttl, persistent_ttl: self.persistent_idle_ttl }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -260,7 +274,7 @@ impl Default for TokenSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        Self { ttl: 12 * 3600, persistent_ttl: 30 * 24 * 3600 }
+        Self { ttl: 12 * 3600, persistent_ttl: 30 * 24 * 3600, idle_ttl: 1800, persistent_idle_ttl: 0 }
     }
 }
 
@@ -352,6 +366,17 @@ impl Settings {
         ] {
             if value <= 0 {
                 return Err(invalid(key, format!("must be a positive number of seconds, not {value}")));
+            }
+        }
+        for (key, value) in [
+            ("sessions.idle_ttl", self.sessions.idle_ttl),
+            ("sessions.persistent_idle_ttl", self.sessions.persistent_idle_ttl),
+        ] {
+            if value < 0 {
+                return Err(invalid(
+                    key,
+                    format!("must be 0 (no limit) or a number of seconds, not {value}"),
+                ));
             }
         }
         let keys = &self.keys;

@@ -244,3 +244,24 @@ fn trusted_proxies_and_limits_load_from_the_environment_and_bad_ones_are_named()
     let bad = Settings::load(None, env(&[("GATEHOUSE_LIMITS__SIGN_IN_PER_ACCOUNT_WINDOW_SECS", "0")]));
     assert!(bad.unwrap_err().to_string().contains("limits.sign_in_per_account_window_secs"));
 }
+
+#[test]
+fn session_idle_timeouts_default_load_from_the_environment_and_a_negative_one_is_named() {
+    let s = Settings::load(None, env(&[])).unwrap();
+    assert_eq!((s.sessions.idle_ttl, s.sessions.persistent_idle_ttl), (1800, 0));
+    assert_eq!(s.sessions.idle(), identity::IdleTimeout { ttl: 1800, persistent_ttl: 0 });
+
+    let s = Settings::load(
+        None,
+        env(&[("GATEHOUSE_SESSIONS__IDLE_TTL", "0"), ("GATEHOUSE_SESSIONS__PERSISTENT_IDLE_TTL", "604800")]),
+    )
+    .unwrap();
+    assert_eq!(s.sessions.idle(), identity::IdleTimeout { ttl: 0, persistent_ttl: 604_800 });
+
+    for key in ["idle_ttl", "persistent_idle_ttl"] {
+        let var = format!("GATEHOUSE_SESSIONS__{}", key.to_uppercase());
+        let text = Settings::load(None, env(&[(&var, "-1")])).unwrap_err().to_string();
+        assert!(text.starts_with(&format!("setting sessions.{key}")), "{text}");
+        assert!(text.contains("-1") && !text.contains('\n'), "one clear line: {text}");
+    }
+}

@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 use identity::{
-    Account, AccountId, AccountStore, CreateAccount, Email, NewAccount, NewSession, PasswordHistoryStore,
-    RevocationStore, Session, SessionStore,
+    Account, AccountId, AccountStore, CreateAccount, Email, IdleCheck, IdleTimeout, NewAccount, NewSession,
+    PasswordHistoryStore, RevocationStore, Session, SessionStore,
 };
 use tokens::TokenHash;
 
@@ -126,6 +126,7 @@ pub(crate) struct SessionRow {
     created_at: i64,
     expires_at: i64,
     idp: Option<String>,
+    last_seen_at: i64,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -140,6 +141,7 @@ impl TryFrom<SessionRow> for Session {
             persistent: r.persistent,
             created_at: r.created_at,
             expires_at: r.expires_at,
+            last_seen_at: r.last_seen_at,
             idp: r.idp,
         })
     }
@@ -157,15 +159,19 @@ impl SessionStore for Store {
             created_at: session.created_at,
             expires_at: session.expires_at,
             idp: session.idp.clone(),
+            last_seen_at: session.created_at,
         };
         self.transaction(|c| Ok(diesel::insert_into(sessions::table).values(&row).execute(c)?))?;
         Ok(())
     }
 
+    /// A read that writes only when the use is to be recorded (once a step, `identity::idle`):
+    /// most requests cost one read and, on SQLite, never wait for the writer gate.
     fn find_session(
         &self,
         token_hash: &TokenHash,
         now: i64,
+        idle: &IdleTimeout,
     ) -> Result<Option<Session>, identity::StoreError> {
         let row = self.read(|c| {
             Ok(sessions::table
@@ -175,7 +181,31 @@ impl SessionStore for Store {
                 .first(c)
                 .optional()?)
         })?;
-        Ok(row.map(Session::try_from).transpose()?)
+        let Some(mut session) = row.map(Session::try_from).transpose()? else {
+            return Ok(None);
+        };
+        match idle.check(session.last_seen_at, session.persistent, now) {
+            IdleCheck::IdleExpired => Ok(None),
+            IdleCheck::Live { record: false } => Ok(Some(session)),
+            IdleCheck::Live { record: true } => {
+                // The step is the condition, so of parallel uses (on any node) one writes and
+                // the rest match no row; `last_seen_at` never moves back.
+                let step = idle.step(session.persistent);
+                let recorded = self.transaction(|c| {
+                    Ok(diesel::update(
+                        sessions::table
+                            .filter(sessions::token_hash.eq(token_hash.as_str()))
+                            .filter(sessions::last_seen_at.le(now.saturating_sub(step))),
+                    )
+                    .set(sessions::last_seen_at.eq(now))
+                    .execute(c)?)
+                })?;
+                if recorded == 1 {
+                    session.last_seen_at = now;
+                }
+                Ok(Some(session))
+            }
+        }
     }
 
     fn delete_session(&self, token_hash: &TokenHash) -> Result<(), identity::StoreError> {

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use identity::{AccountId, AuditEvent, Session};
+use identity::{AccountId, AuditEvent, IdleTimeout, Session};
 
 use crate::Store;
 use crate::error::StoreError;
@@ -59,8 +59,14 @@ impl Store {
         Ok(ids.into_iter().map(AccountId::from_stored).collect())
     }
 
-    /// The account's sessions that have not expired at `now`, newest first.
-    pub fn sessions_of(&self, account: &AccountId, now: i64) -> Result<Vec<Session>, StoreError> {
+    /// The account's sessions that have not expired (nor idle-expired under `idle`) at `now`,
+    /// newest first.
+    pub fn sessions_of(
+        &self,
+        account: &AccountId,
+        now: i64,
+        idle: &IdleTimeout,
+    ) -> Result<Vec<Session>, StoreError> {
         let rows = self.read(|c| {
             Ok(sessions::table
                 .filter(sessions::account_id.eq(account.as_str()))
@@ -69,7 +75,8 @@ impl Store {
                 .select(crate::accounts::SessionRow::as_select())
                 .load(c)?)
         })?;
-        rows.into_iter().map(Session::try_from).collect()
+        let sessions = rows.into_iter().map(Session::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(sessions.into_iter().filter(|s| !idle.is_expired(s.last_seen_at, s.persistent, now)).collect())
     }
 
     /// Ends the session with this public id (an operator's revocation) and queues its

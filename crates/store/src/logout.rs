@@ -7,6 +7,7 @@
 //! (`mark_logout_retry`), or `failed`.
 
 use diesel::prelude::*;
+use identity::IdleTimeout;
 use oauth::{BackChannelStore, ClientId, PendingLogout};
 use tokens::TokenHash;
 
@@ -75,17 +76,36 @@ pub(crate) fn queue_logouts_in(
 impl Store {
     /// Ends the session whose cookie secret hashes to `token_hash` and, in the same
     /// transaction, queues a back-channel logout for each client that took part in it
-    /// (Back-Channel Logout 1.0 §2.5). `None` when there was no such session (ended before,
-    /// or by a parallel request: the delete is the one-winner step).
-    pub fn end_session(&self, token_hash: &TokenHash, now: i64) -> Result<Option<EndedSession>, StoreError> {
+    /// (Back-Channel Logout 1.0 §2.5). `None` when there was no live session (ended before, or
+    /// by a parallel request: the delete is the one-winner step). A session that had already
+    /// lapsed at `now` (past its absolute expiry, or idle-expired under `idle`) is deleted
+    /// with its participants and queues nothing: nobody signed out of it, and its portals were
+    /// not told when it lapsed either.
+    pub fn end_session(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+        idle: &IdleTimeout,
+    ) -> Result<Option<EndedSession>, StoreError> {
         self.transaction(|c| {
             let ended = diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash.as_str())))
-                .returning((sessions::id, sessions::account_id))
-                .get_result::<(String, String)>(c)
+                .returning((
+                    sessions::id,
+                    sessions::account_id,
+                    sessions::persistent,
+                    sessions::last_seen_at,
+                    sessions::expires_at,
+                ))
+                .get_result::<(String, String, bool, i64, i64)>(c)
                 .optional()?;
-            let Some((session_id, account_id)) = ended else {
+            let Some((session_id, account_id, persistent, last_seen_at, expires_at)) = ended else {
                 return Ok(None);
             };
+            if expires_at <= now || idle.is_expired(last_seen_at, persistent, now) {
+                diesel::delete(session_clients::table.filter(session_clients::session_id.eq(&session_id)))
+                    .execute(c)?;
+                return Ok(None);
+            }
             let queued = queue_logouts_in(c, std::slice::from_ref(&session_id), now)?;
             Ok(Some(EndedSession { session_id, account_id, queued }))
         })

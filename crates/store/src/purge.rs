@@ -7,6 +7,7 @@
 //! the same rows.
 
 use diesel::prelude::*;
+use identity::IdleTimeout;
 
 use crate::Store;
 use crate::error::StoreError;
@@ -36,6 +37,8 @@ pub struct Retention {
     pub failed: i64,
     /// Audit events; `None` keeps them forever.
     pub audit: Option<i64>,
+    /// The sessions' inactivity timeout: a session unused past it goes as an expired one does.
+    pub idle: IdleTimeout,
 }
 
 /// How many rows each table lost, in a fixed order.
@@ -66,10 +69,22 @@ impl Store {
         run("federation_flows", &|c| {
             diesel::delete(federation_flows::table.filter(federation_flows::expires_at.lt(lapsed))).execute(c)
         })?;
-        // An expired session signs nobody in; its participants list goes with it (and with
-        // sessions some other path deleted).
+        // An expired or idle-expired session signs nobody in; its participants list goes with it
+        // (and with sessions some other path deleted). No back-channel logout: nobody signed
+        // out. `last_seen_at` has no index (every recorded use would update it); the purge reads
+        // the table once an interval.
+        let idle_cutoff = |persistent| retention.idle.cutoff(persistent, now).unwrap_or(i64::MIN);
+        let (cutoff, persistent_cutoff) = (idle_cutoff(false), idle_cutoff(true));
         run("sessions", &|c| {
-            diesel::delete(sessions::table.filter(sessions::expires_at.lt(now))).execute(c)
+            diesel::delete(
+                sessions::table.filter(
+                    sessions::expires_at
+                        .lt(now)
+                        .or(sessions::persistent.eq(false).and(sessions::last_seen_at.le(cutoff)))
+                        .or(sessions::persistent.eq(true).and(sessions::last_seen_at.le(persistent_cutoff))),
+                ),
+            )
+            .execute(c)
         })?;
         run("session_clients", &|c| {
             let live = sessions::table.select(sessions::id);

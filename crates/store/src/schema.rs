@@ -41,6 +41,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         idp -> Nullable<Text>,
+        last_seen_at -> BigInt,
     }
 }
 

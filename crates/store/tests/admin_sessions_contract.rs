@@ -15,7 +15,7 @@ use std::sync::Barrier;
 
 use common::Db;
 use gatehouse_store::{EndedSessions, Store};
-use identity::{AccountId, NewSession, RevocationStore, SessionStore};
+use identity::{AccountId, IdleTimeout, NewSession, RevocationStore, SessionStore};
 use oauth::{BackChannelStore, ClientStore};
 use tokens::TokenHash;
 
@@ -78,16 +78,19 @@ fn ending_one_accounts_sessions_leaves_the_others_and_queues_their_logouts(db: &
     let now = T0 + 60;
     let ended = db.end_sessions_of(&ole, now).unwrap();
     assert_eq!(ended, EndedSessions { sessions: 2, logouts_queued: 2 }, "live sessions, told portal only");
-    assert_eq!(db.find_session(&ole_1, now).unwrap(), None);
-    assert_eq!(db.find_session(&ole_2, now).unwrap(), None);
-    assert!(db.find_session(&ada_1, now).unwrap().is_some(), "another account's session stands");
+    assert_eq!(db.find_session(&ole_1, now, &IdleTimeout::OFF).unwrap(), None);
+    assert_eq!(db.find_session(&ole_2, now, &IdleTimeout::OFF).unwrap(), None);
+    assert!(
+        db.find_session(&ada_1, now, &IdleTimeout::OFF).unwrap().is_some(),
+        "another account's session stands"
+    );
     assert_eq!(queued_sids(db, now), ["ole-1", "ole-2"]);
     assert_eq!(db.tokens_revoked_at(&ole).unwrap(), None, "no token is revoked");
 
     // Again: nothing left to end; the account can begin a new session.
     assert_eq!(db.end_sessions_of(&ole, now).unwrap(), EndedSessions::default());
     let again = session(db, &ole, "ole-3", now);
-    assert!(db.find_session(&again, now).unwrap().is_some());
+    assert!(db.find_session(&again, now, &IdleTimeout::OFF).unwrap().is_some());
     let nobody = AccountId::generate();
     assert_eq!(db.end_sessions_of(&nobody, now).unwrap(), EndedSessions::default());
 }
@@ -113,9 +116,12 @@ fn ending_every_session_works_in_batches_and_spares_sessions_begun_later(db: &Db
     let ended = db.end_all_sessions(started, 3).unwrap();
     assert_eq!(ended, EndedSessions { sessions: 7, logouts_queued: 4 });
     for hash in &live {
-        assert_eq!(db.find_session(hash, started).unwrap(), None);
+        assert_eq!(db.find_session(hash, started, &IdleTimeout::OFF).unwrap(), None);
     }
-    assert!(db.find_session(&later, started + 1).unwrap().is_some(), "begun after the call started");
+    assert!(
+        db.find_session(&later, started + 1, &IdleTimeout::OFF).unwrap().is_some(),
+        "begun after the call started"
+    );
     assert_eq!(queued_sids(db, started), ["s-0", "s-2", "s-4", "s-6"]);
     assert_eq!(db.end_all_sessions(started, 3).unwrap(), EndedSessions::default());
 }

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use gatehouse_store::Store;
 use identity::{
-    AccountId, AccountStore, CodeKind, Consume, CreateAccount, Email, LockoutPolicy, LockoutState,
-    LockoutStore, NewAccount, NewOneTimeCode, NewSession, OneTimeCodeStore, PasswordHistoryStore, Purpose,
-    RevocationStore, SessionStore,
+    AccountId, AccountStore, CodeKind, Consume, CreateAccount, Email, IdleTimeout, LockoutPolicy,
+    LockoutState, LockoutStore, NewAccount, NewOneTimeCode, NewSession, OneTimeCodeStore,
+    PasswordHistoryStore, Purpose, RevocationStore, SessionStore,
 };
 use mail::{Outbox, OutgoingMessage};
 use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, GrantStore, NewCode, Redeem};
@@ -198,17 +198,21 @@ fn sessions_are_found_until_they_expire_or_are_deleted(store: &Store) {
         idp: None,
     };
     store.create_session(&session).unwrap();
-    let found = store.find_session(&session.token_hash, 1_999).unwrap().unwrap();
+    let found = store.find_session(&session.token_hash, 1_999, &IdleTimeout::OFF).unwrap().unwrap();
     assert_eq!(found.id, "sid-1");
     assert_eq!(found.account_id, account.id);
     assert_eq!(found.amr, vec!["pwd".to_owned(), "otp".to_owned()]);
     assert!(found.persistent);
     assert_eq!((found.auth_time, found.created_at, found.expires_at), (1_000, 1_000, 2_000));
 
-    assert_eq!(store.find_session(&session.token_hash, 2_000).unwrap(), None, "expired at expires_at");
-    assert_eq!(store.find_session(&TokenHash::of("other secret"), 1_500).unwrap(), None);
+    assert_eq!(
+        store.find_session(&session.token_hash, 2_000, &IdleTimeout::OFF).unwrap(),
+        None,
+        "expired at expires_at"
+    );
+    assert_eq!(store.find_session(&TokenHash::of("other secret"), 1_500, &IdleTimeout::OFF).unwrap(), None);
     store.delete_session(&session.token_hash).unwrap();
-    assert_eq!(store.find_session(&session.token_hash, 1_500).unwrap(), None);
+    assert_eq!(store.find_session(&session.token_hash, 1_500, &IdleTimeout::OFF).unwrap(), None);
     store.delete_session(&session.token_hash).unwrap();
 }
 
@@ -586,7 +590,7 @@ fn revoking_account_access_keeps_one_session_and_stamps_tokens(store: &Store) {
     for (id, account) in [("sid-1", &ole), ("sid-2", &ole), ("sid-3", &ole), ("sid-4", &ann)] {
         store.create_session(&session(id, account)).unwrap();
     }
-    let alive = |id: &str| store.find_session(&TokenHash::of(id), T0).unwrap().is_some();
+    let alive = |id: &str| store.find_session(&TokenHash::of(id), T0, &IdleTimeout::OFF).unwrap().is_some();
     assert_eq!(store.tokens_revoked_at(&ole).unwrap(), None);
 
     store.revoke_account_access(&ole, Some("sid-2"), T0 + 100).unwrap();

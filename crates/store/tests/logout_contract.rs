@@ -14,7 +14,7 @@ use std::sync::Barrier;
 
 use common::Db;
 use gatehouse_store::{EndedSession, Store};
-use identity::{AccountId, NewSession, ProfileStore, RevocationStore, SessionStore};
+use identity::{AccountId, IdleTimeout, NewSession, ProfileStore, RevocationStore, SessionStore};
 use oauth::{BackChannelStore, Client, ClientId, ClientStore};
 use tokens::TokenHash;
 
@@ -92,13 +92,16 @@ fn ending_a_session_queues_a_logout_for_each_participant_with_a_backchannel_uri(
     }
     db.record_session_client("sid-2", &a.id, ole.as_str(), T0).unwrap();
 
-    let ended = db.end_session(&hash, T0 + 10).unwrap();
+    let ended = db.end_session(&hash, T0 + 10, &IdleTimeout::OFF).unwrap();
     assert_eq!(
         ended,
         Some(EndedSession { session_id: "sid-1".into(), account_id: ole.as_str().into(), queued: 2 })
     );
-    assert_eq!(db.find_session(&hash, T0 + 10).unwrap(), None);
-    assert!(db.find_session(&other, T0 + 10).unwrap().is_some(), "another session is left alone");
+    assert_eq!(db.find_session(&hash, T0 + 10, &IdleTimeout::OFF).unwrap(), None);
+    assert!(
+        db.find_session(&other, T0 + 10, &IdleTimeout::OFF).unwrap().is_some(),
+        "another session is left alone"
+    );
 
     let mut due = db.claim_due_logouts(T0 + 10, 60, 10).unwrap();
     due.sort_by(|x, y| x.uri.cmp(&y.uri));
@@ -126,7 +129,7 @@ fn a_session_ends_once_and_a_participant_is_recorded_once(db: &Db) {
             .map(|_| {
                 s.spawn(|| {
                     barrier.wait();
-                    db.end_session(&hash, T0 + 10).unwrap()
+                    db.end_session(&hash, T0 + 10, &IdleTimeout::OFF).unwrap()
                 })
             })
             .collect();
@@ -135,7 +138,7 @@ fn a_session_ends_once_and_a_participant_is_recorded_once(db: &Db) {
     let winners: Vec<_> = outcomes.into_iter().flatten().collect();
     assert_eq!(winners.len(), 1);
     assert_eq!(winners[0].queued, 1);
-    assert_eq!(db.end_session(&hash, T0 + 20).unwrap(), None);
+    assert_eq!(db.end_session(&hash, T0 + 20, &IdleTimeout::OFF).unwrap(), None);
     assert_eq!(db.claim_due_logouts(T0 + 20, 60, 10).unwrap().len(), 1);
 }
 
@@ -145,7 +148,7 @@ fn a_claimed_logout_is_leased_retried_later_and_then_delivered_or_failed(db: &Db
     let hash = session(db, &ole, "sid-1", "cookie 1");
     db.record_session_client("sid-1", &a.id, ole.as_str(), T0).unwrap();
     db.record_session_client("sid-1", &b.id, ole.as_str(), T0).unwrap();
-    db.end_session(&hash, T0).unwrap();
+    db.end_session(&hash, T0, &IdleTimeout::OFF).unwrap();
 
     let due = db.claim_due_logouts(T0, 60, 10).unwrap();
     assert_eq!(due.len(), 2);
@@ -173,7 +176,7 @@ fn a_claimed_logout_is_leased_retried_later_and_then_delivered_or_failed(db: &Db
     // A lease that ran out (a node died mid-delivery) is claimed again.
     let hash = session(db, &ole, "sid-2", "cookie 2");
     db.record_session_client("sid-2", &a.id, ole.as_str(), T0).unwrap();
-    db.end_session(&hash, T0).unwrap();
+    db.end_session(&hash, T0, &IdleTimeout::OFF).unwrap();
     assert_eq!(db.claim_due_logouts(T0, 60, 10).unwrap().len(), 1);
     assert_eq!(db.claim_due_logouts(T0 + 60, 60, 10).unwrap().len(), 1);
 }
@@ -184,7 +187,7 @@ fn two_nodes_never_claim_the_same_logout(db: &Db) {
     for i in 0..20 {
         let hash = session(db, &ole, &format!("sid-{i}"), &format!("cookie {i}"));
         db.record_session_client(&format!("sid-{i}"), &a.id, ole.as_str(), T0).unwrap();
-        db.end_session(&hash, T0).unwrap();
+        db.end_session(&hash, T0, &IdleTimeout::OFF).unwrap();
     }
     let nodes = [db.another_node(), db.another_node()];
     let barrier = Barrier::new(2);
@@ -238,7 +241,7 @@ fn queued_logouts_go_with_their_client(db: &Db) {
     let ole = common::account(db, "ole@example.org", T0);
     let hash = session(db, &ole, "sid-1", "cookie 1");
     db.record_session_client("sid-1", &a.id, ole.as_str(), T0).unwrap();
-    db.end_session(&hash, T0).unwrap();
+    db.end_session(&hash, T0, &IdleTimeout::OFF).unwrap();
     assert!(db.delete_client(&a.id).unwrap());
     assert!(db.claim_due_logouts(T0, 60, 10).unwrap().is_empty());
     assert!(db.backchannel_status("sid-1").unwrap().is_empty());

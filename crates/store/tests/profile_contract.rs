@@ -13,8 +13,8 @@ mod common;
 use gatehouse_store::Store;
 use identity::{
     Account, AccountId, AccountStore, AuditKind, AuditStore, CodeKind, Consume, CreateAccount, Email,
-    LockoutPolicy, LockoutStore, NewAccount, NewAuditEvent, NewOneTimeCode, NewSession, OneTimeCodeStore,
-    PasswordHistoryStore, ProfileField, ProfileStore, ProfileUpdate, Purpose, SessionStore,
+    IdleTimeout, LockoutPolicy, LockoutStore, NewAccount, NewAuditEvent, NewOneTimeCode, NewSession,
+    OneTimeCodeStore, PasswordHistoryStore, ProfileField, ProfileStore, ProfileUpdate, Purpose, SessionStore,
 };
 use mail::{Outbox, OutgoingMessage};
 use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, NewCode, Redeem};
@@ -164,7 +164,7 @@ fn deleting_an_account_removes_what_hangs_off_it_and_frees_the_email(store: &Sto
 
     assert_eq!(store.find_account(&betty.id).unwrap(), None);
     assert_eq!(store.find_account_by_email(&betty.email).unwrap(), None);
-    let alive = |sid: &str| store.find_session(&TokenHash::of(sid), T0).unwrap().is_some();
+    let alive = |sid: &str| store.find_session(&TokenHash::of(sid), T0, &IdleTimeout::OFF).unwrap().is_some();
     assert_eq!(["sid-1", "sid-2", "sid-3"].map(alive), [false, false, true], "only her sessions end");
     assert_eq!(store.peek_link(&reset.code_hash, Purpose::PasswordReset, T0).unwrap(), Consume::Unknown);
     assert_eq!(store.lockout_state(&betty.id, T0).unwrap().failures, 0);

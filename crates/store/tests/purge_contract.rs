@@ -11,7 +11,7 @@ mod common;
 
 use common::Db;
 use gatehouse_store::Retention;
-use identity::{AccountId, AuditStore, NewAuditEvent, NewSession, SessionStore};
+use identity::{AccountId, AuditStore, IdleTimeout, NewAuditEvent, NewSession, SessionStore};
 use oauth::{Client, ClientStore, GrantId, GrantStore, NewRefreshToken, RefreshTokenStore};
 use tokens::TokenHash;
 
@@ -20,8 +20,14 @@ const DAY: i64 = 86_400;
 
 contract!(the_purge_takes_what_lapsed_and_keeps_what_still_matters);
 
-const RETENTION: Retention =
-    Retention { grace: DAY, token_lifetime: 600, delivered: 7 * DAY, failed: 30 * DAY, audit: None };
+const RETENTION: Retention = Retention {
+    grace: DAY,
+    token_lifetime: 600,
+    delivered: 7 * DAY,
+    failed: 30 * DAY,
+    audit: None,
+    idle: IdleTimeout::OFF,
+};
 
 fn client() -> Client {
     common::portal_client(NOW - 90 * DAY)
@@ -104,7 +110,7 @@ fn the_purge_takes_what_lapsed_and_keeps_what_still_matters(db: &Db) {
     assert!(!db.is_grant_revoked(&old_revoked).unwrap());
     assert!(db.is_grant_revoked(&new_revoked).unwrap(), "its access tokens may still be out there");
     assert_eq!(count(&purged, "sessions"), 1);
-    assert!(db.find_session(&TokenHash::of("here"), NOW).unwrap().is_some());
+    assert!(db.find_session(&TokenHash::of("here"), NOW, &IdleTimeout::OFF).unwrap().is_some());
     assert!(purged.iter().all(|(t, _)| *t != "audit_events"), "no audit retention: not even asked");
     assert_eq!(db.list_events_for(&account, 10).unwrap().len(), 1);
 

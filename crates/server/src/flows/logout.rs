@@ -29,7 +29,10 @@ pub async fn end_session(
         return Ok(None);
     };
     let hash = TokenHash::of(&secret);
-    let ended = state.db(move |s| s.end_session(&hash, now)).await?;
+    // A session that had lapsed (expired, or idle past `sessions.idle_ttl`) is only deleted:
+    // nobody signed out of it, so it queues no back-channel logout.
+    let idle = state.settings.sessions.idle();
+    let ended = state.db(move |s| s.end_session(&hash, now, &idle)).await?;
     if let Some(e) = &ended {
         if e.queued > 0 {
             state.backchannel_waker.notify_one();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::Failure;
-use crate::settings::TokenSettings;
+use crate::settings::{SessionSettings, TokenSettings};
 use crate::state::AppState;
 
 pub async fn run(state: AppState) {
@@ -27,7 +27,7 @@ pub async fn run(state: AppState) {
 
 /// One purge; logs what went.
 pub async fn purge(state: &AppState, now: i64) -> Result<store::Purged, Failure> {
-    let retention = state.settings.maintenance.retention(&state.settings.tokens);
+    let retention = state.settings.maintenance.retention(&state.settings.tokens, &state.settings.sessions);
     let purged = state.db(move |s| s.purge(&retention, now)).await?;
     let total: usize = purged.iter().map(|(_, n)| n).sum();
     if total > 0 {
@@ -56,7 +56,7 @@ pub struct MaintenanceSettings {
 }
 
 impl MaintenanceSettings {
-    pub fn retention(&self, tokens: &TokenSettings) -> store::Retention {
+    pub fn retention(&self, tokens: &TokenSettings, sessions: &SessionSettings) -> store::Retention {
         const DAY: i64 = 86_400;
         store::Retention {
             grace: self.expired_grace_secs,
@@ -64,6 +64,7 @@ impl MaintenanceSettings {
             delivered: self.delivered_retention_days.saturating_mul(DAY),
             failed: self.failed_retention_days.saturating_mul(DAY),
             audit: (self.audit_retention_days > 0).then(|| self.audit_retention_days.saturating_mul(DAY)),
+            idle: sessions.idle(),
         }
     }
 }

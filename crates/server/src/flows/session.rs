@@ -9,13 +9,16 @@ use crate::http::cookies;
 use crate::http::error::Failure;
 use crate::state::AppState;
 
-/// The live session named by the request's cookie, if any.
+/// The live session named by the request's cookie, if any: not past its absolute expiry nor
+/// its inactivity timeout (`sessions.idle_ttl`). Finding it is a use, recorded at most once a
+/// step (`identity::idle`).
 pub async fn current(req: &HttpRequest, state: &AppState, now: i64) -> Result<Option<Session>, Failure> {
     let Some(secret) = cookies::value(req, cookies::Name::Session, state.secure_cookies()) else {
         return Ok(None);
     };
     let hash = TokenHash::of(&secret);
-    state.db(move |s| s.find_session(&hash, now)).await
+    let idle = state.settings.sessions.idle();
+    state.db(move |s| s.find_session(&hash, now, &idle)).await
 }
 
 /// Who is signed in: the live session and its account.

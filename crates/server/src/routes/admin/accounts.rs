@@ -49,11 +49,12 @@ pub async fn search(
 
 async fn view(state: &AppState, id: AccountId) -> Result<serde_json::Value, Failure> {
     let now = AppState::now();
+    let idle = state.settings.sessions.idle();
     let (account, lockout, sessions) = state
         .db(move |s| {
             let account = s.find_account(&id)?;
             let lockout = s.lockout_state(&id, now)?;
-            let sessions = s.sessions_of(&id, now)?.len();
+            let sessions = s.sessions_of(&id, now, &idle)?.len();
             Ok::<_, identity::StoreError>((account, lockout, sessions))
         })
         .await?;
@@ -130,13 +131,14 @@ pub async fn sessions(
 ) -> Result<HttpResponse, Failure> {
     let id = existing(&state, id).await?;
     let now = AppState::now();
-    let sessions = state.db(move |s| s.sessions_of(&id, now)).await?;
+    let idle = state.settings.sessions.idle();
+    let sessions = state.db(move |s| s.sessions_of(&id, now, &idle)).await?;
     let out: Vec<_> = sessions
         .iter()
         .map(|s| {
             json!({
                 "id": s.id, "auth_time": s.auth_time, "amr": s.amr, "keep_signed_in": s.persistent,
-                "created_at": s.created_at, "expires_at": s.expires_at,
+                "created_at": s.created_at, "expires_at": s.expires_at, "last_seen_at": s.last_seen_at,
             })
         })
         .collect();
