@@ -20,7 +20,7 @@ async fn post(http: &reqwest::Client, url: String, body: Value) -> (StatusCode, 
     read(resp).await
 }
 
-async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
+pub(crate) async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
     let status = resp.status();
     let text = resp.text().await.unwrap();
     (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
@@ -254,7 +254,7 @@ async fn the_served_openapi_file_describes_the_routes_that_answer(gh: &testkit::
     let doc: Value = resp.json().await.unwrap();
     assert_eq!(doc["servers"][0]["url"], "/api/v1");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 14, "{paths:?}");
+    assert_eq!(paths.len(), 16, "{paths:?}");
     for (path, operations) in paths {
         for method in operations.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

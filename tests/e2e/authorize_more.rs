@@ -9,7 +9,12 @@ use testkit::Gatehouse;
 use crate::support::{self, PASSWORD, TestClient};
 
 /// An authorization URL for `client` with `scope` and extra parameters, and its PKCE verifier.
-fn request(gh: &Gatehouse, client: &TestClient, scope: &str, extra: &[(&str, &str)]) -> (String, String) {
+pub(crate) fn request(
+    gh: &Gatehouse,
+    client: &TestClient,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> (String, String) {
     let (verifier, challenge) = testkit::pkce::pair();
     let mut params = vec![
         ("response_type", "code"),
@@ -25,7 +30,7 @@ fn request(gh: &Gatehouse, client: &TestClient, scope: &str, extra: &[(&str, &st
 }
 
 /// Signs in through the pages and follows the way back to `/authorize`, returning that answer.
-async fn sign_in_and_return(
+pub(crate) async fn sign_in_and_return(
     http: &reqwest::Client,
     gh: &Gatehouse,
     url: &str,
@@ -37,7 +42,12 @@ async fn sign_in_and_return(
 }
 
 /// Answers a consent page ("allow" or "deny") and returns the redirect back to the portal.
-async fn answer_consent(http: &reqwest::Client, gh: &Gatehouse, html: &str, decision: &str) -> String {
+pub(crate) async fn answer_consent(
+    http: &reqwest::Client,
+    gh: &Gatehouse,
+    html: &str,
+    decision: &str,
+) -> String {
     let csrf = support::hidden(html, "csrf");
     let continue_to = support::hidden(html, "continue");
     let resp = http
@@ -53,6 +63,11 @@ async fn answer_consent(http: &reqwest::Client, gh: &Gatehouse, html: &str, deci
 fn assert_consent_page(html: &str, lines: &[&str]) {
     assert!(html.contains("Allow 311 to use your account?"), "{html}");
     assert!(html.contains(">Allow<") && html.contains(">Deny<"), "{html}");
+    // ASVS 5.0 10.7.2: how long what is granted lasts.
+    assert!(
+        html.contains("You can remove this access at any time under Connected portals in your profile."),
+        "{html}"
+    );
     for line in lines {
         assert!(html.contains(line), "{line} missing from {html}");
     }
@@ -65,7 +80,7 @@ fn payload(jwt: &str) -> Value {
 }
 
 /// Redeems the code in `back` and returns the token response.
-async fn tokens(gh: &Gatehouse, client: &TestClient, back: &str, verifier: &str) -> Value {
+pub(crate) async fn tokens(gh: &Gatehouse, client: &TestClient, back: &str, verifier: &str) -> Value {
     let code = support::query_param(back, "code").unwrap_or_else(|| panic!("no code in {back}"));
     let resp = support::redeem(gh, client, &code, verifier).await;
     assert_eq!(resp.status(), 200);

@@ -28,6 +28,7 @@ mod maintenance;
 mod more_flows;
 mod multinode;
 mod ops;
+mod portals;
 mod profile;
 mod races;
 mod raw_http;

@@ -53,8 +53,13 @@ pub struct TestClient {
 }
 
 pub fn create_client(gh: &Gatehouse, extra: &[&str]) -> TestClient {
+    create_named_client(gh, "311", extra)
+}
+
+/// [`create_client`] with the portal's name.
+pub fn create_named_client(gh: &Gatehouse, name: &str, extra: &[&str]) -> TestClient {
     let redirect_uri = "http://127.0.0.1:9/callback".to_owned();
-    let mut args = vec!["client", "create", "--name", "311", "--redirect-uri", &redirect_uri];
+    let mut args = vec!["client", "create", "--name", name, "--redirect-uri", &redirect_uri];
     args.extend_from_slice(extra);
     let out = gh.cli_json(&args);
     TestClient {

@@ -69,7 +69,7 @@ pub(crate) async fn refresh(
 }
 
 /// The status userinfo answers for an access token.
-async fn userinfo_status(gh: &Gatehouse, access_token: &str) -> u16 {
+pub(crate) async fn userinfo_status(gh: &Gatehouse, access_token: &str) -> u16 {
     let resp = reqwest::Client::new()
         .get(format!("{}/userinfo", gh.base_url))
         .bearer_auth(access_token)

@@ -50,6 +50,9 @@ pub enum AuditKind {
     AdminClientDeleted,
     AdminKeysRotated,
     UpstreamLinked,
+    /// The citizen removed a connected portal from the profile: its consent deleted and its
+    /// grants revoked (`detail`: the client, whether a consent went, how many grants).
+    PortalRemoved,
 }
 
 impl AuditKind {
@@ -76,6 +79,7 @@ impl AuditKind {
             AuditKind::AdminClientDeleted => "admin.client_deleted",
             AuditKind::AdminKeysRotated => "admin.keys_rotated",
             AuditKind::UpstreamLinked => "account.upstream_linked",
+            AuditKind::PortalRemoved => "profile.portal_removed",
         }
     }
 }
@@ -236,6 +240,24 @@ impl NewAuditEvent {
         self
     }
 
+    /// The citizen removed the portal `client_id` under "Connected portals": its consent
+    /// deleted (`consent_deleted`) and `grants_revoked` grants revoked.
+    pub fn portal_removed(
+        account: &AccountId,
+        client_id: &str,
+        consent_deleted: bool,
+        grants_revoked: usize,
+        ip: Option<String>,
+        at: i64,
+    ) -> Self {
+        let detail = json!({
+            "client_id": client_id,
+            "consent_deleted": consent_deleted,
+            "grants_revoked": grants_revoked,
+        });
+        Self::new(AuditKind::PortalRemoved, account, ip, at, detail).for_client(client_id)
+    }
+
     /// The citizen deleted their account.
     pub fn account_deleted(account: &AccountId, ip: Option<String>, at: i64) -> Self {
         Self::new(AuditKind::AccountDeleted, account, ip, at, json!({}))
@@ -310,6 +332,16 @@ mod tests {
         assert_eq!(admin.client_id.as_deref(), Some("atlcore"));
         let keys = NewAuditEvent::admin(AuditKind::AdminKeysRotated, None, None, 5, json!({ "rotated": 1 }));
         assert_eq!(keys.client_id, None);
+        let removed = NewAuditEvent::portal_removed(&id, "helper", true, 2, None, 5);
+        assert_eq!(
+            (removed.kind.as_str(), removed.client_id.as_deref()),
+            ("profile.portal_removed", Some("helper"))
+        );
+        assert_eq!(removed.account_id, Some(id));
+        assert_eq!(
+            removed.detail,
+            json!({ "client_id": "helper", "consent_deleted": true, "grants_revoked": 2 })
+        );
     }
 
     #[test]

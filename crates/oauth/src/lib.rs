@@ -5,7 +5,7 @@
 //! It takes plain values (subject, `auth_time`, `amr`, `now`) and returns plain values; it never
 //! sees an HTTP request. It depends on `tokens` only. Storage is the [`ClientStore`],
 //! [`CodeStore`], [`GrantStore`], [`RefreshTokenStore`], [`SubjectStore`],
-//! [`BackChannelStore`], [`ConsentStore`], [`PushedRequestStore`] and [`AssertionReplayStore`] traits, implemented by the
+//! [`BackChannelStore`], [`ConsentStore`], [`PortalStore`], [`PushedRequestStore`] and [`AssertionReplayStore`] traits, implemented by the
 //! `store` crate.
 //!
 //! Modules, in the order a sign-in meets them: [`client`] (registration), [`authorize`]
@@ -13,7 +13,8 @@
 //! response back), [`claims_request`] (the `claims` parameter),
 //! [`client_auth`] with [`client_assertion`] (RFC 7523 JWTs) and [`token`] (the token endpoint: code, refresh and client credentials
 //! grants), [`claims`] (userinfo), [`revoke`] and [`introspect`] (RFC 7009, RFC 7662), with
-//! [`scope`], [`pkce`] and [`error`] underneath; [`logout`] ends sessions at a relying party's
+//! [`scope`], [`pkce`] and [`error`] underneath; [`portals`] is what a citizen sees and removes
+//! under "Connected portals" (consents and live grants, one entry per client); [`logout`] ends sessions at a relying party's
 //! request (RP-Initiated Logout) and tells the others (Back-Channel Logout).
 
 pub mod authorize;
@@ -28,6 +29,7 @@ pub mod introspect;
 pub mod logout;
 mod lookup;
 pub mod pkce;
+pub mod portals;
 pub mod revoke;
 pub mod scope;
 mod store;
@@ -52,6 +54,9 @@ pub use error::{ErrorCode, OAuthError};
 pub use introspect::{Introspection, introspect};
 pub use logout::{BackChannelStore, LogoutError, LogoutParams, LogoutRequest, PendingLogout};
 pub use lookup::TokenHintParams;
+pub use portals::{
+    ConnectedPortal, PortalFacts, PortalRemoval, PortalStore, StoredConsent, StoredFamily, connected,
+};
 pub use revoke::{Revocation, revoke};
 pub use scope::Scopes;
 pub use store::{

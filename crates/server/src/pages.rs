@@ -9,6 +9,14 @@ use askama::Template;
 const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
+/// Unix seconds as a date in words: "8 December 2026" (UTC).
+pub fn date_words(at: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(at) {
+        Ok(t) => format!("{} {} {}", t.day(), t.month(), t.year()),
+        Err(_) => "an unknown date".to_owned(),
+    }
+}
+
 /// Pages never go in a shared cache, never in a frame, and load nothing from elsewhere.
 pub fn html(builder: HttpResponseBuilder, body: String) -> HttpResponse {
     html_with_csp(builder, body, CSP)

@@ -4,7 +4,8 @@
 //! domain crates (`tokens::KeyStore`, `identity::{AccountStore, SessionStore, LockoutStore,
 //! OneTimeCodeStore, PasswordHistoryStore, RevocationStore, ProfileStore, AuditStore,
 //! FederationStore, ThrottleStore}`, `oauth::{ClientStore, CodeStore, GrantStore,
-//! RefreshTokenStore, SubjectStore, BackChannelStore, ConsentStore, PushedRequestStore}`,
+//! RefreshTokenStore, SubjectStore, BackChannelStore, ConsentStore, PortalStore,
+//! PushedRequestStore}`,
 //! `mail::Outbox`) on [`Store`]. Each trait method is one transaction; so are
 //! [`Store::issue_code_with_mail`] and [`Store::end_session`] (a session ends together with the
 //! back-channel logouts it queues), which span two domains. It depends on the domain crates and
@@ -29,6 +30,7 @@ mod lockouts;
 mod logout;
 mod one_time_codes;
 mod outbox;
+mod portals;
 mod profiles;
 mod purge;
 mod refresh_tokens;

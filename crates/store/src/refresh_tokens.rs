@@ -163,7 +163,11 @@ fn find_in(c: &mut DbConnection, token_hash: &TokenHash) -> Result<Option<Refres
     row.map(RefreshToken::try_from).transpose()
 }
 
-fn standing_in(c: &mut DbConnection, subject: &str, now: i64) -> Result<SubjectStanding, StoreError> {
+pub(crate) fn standing_in(
+    c: &mut DbConnection,
+    subject: &str,
+    now: i64,
+) -> Result<SubjectStanding, StoreError> {
     let Some(tokens_revoked_at) = accounts::table
         .find(subject)
         .select(accounts::tokens_revoked_at)

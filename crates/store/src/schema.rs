@@ -318,5 +318,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     federated_identities,
     session_clients,
     backchannel_logouts,
-    grant_claims
+    grant_claims,
+    consents
 );

@@ -17,7 +17,7 @@ use identity::{
     OneTimeCodeStore, PasswordHistoryStore, ProfileField, ProfileStore, ProfileUpdate, Purpose, SessionStore,
 };
 use mail::{Outbox, OutgoingMessage};
-use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, NewCode, Redeem};
+use oauth::{Client, ClientId, ClientStore, CodeStore, GrantId, Redeem};
 use serde_json::json;
 use tokens::TokenHash;
 
@@ -118,26 +118,6 @@ fn portal() -> Client {
     }
 }
 
-fn code(client: &Client, secret: &str, subject: &AccountId) -> NewCode {
-    NewCode {
-        code_hash: TokenHash::of(secret),
-        grant_id: GrantId::generate(),
-        client_id: client.id.clone(),
-        redirect_uri: client.redirect_uris[0].clone(),
-        subject: subject.to_string(),
-        scope: "openid".into(),
-        nonce: None,
-        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
-        auth_time: T0,
-        amr: vec!["pwd".into()],
-        session_id: "sid-1".into(),
-        idp: None,
-        claims: None,
-        created_at: T0,
-        expires_at: T0 + 60,
-    }
-}
-
 fn deleting_an_account_removes_what_hangs_off_it_and_frees_the_email(store: &Store) {
     let betty = create(store, "betty@example.org");
     let ann = create(store, "ann@example.org");
@@ -157,8 +137,12 @@ fn deleting_an_account_removes_what_hangs_off_it_and_frees_the_email(store: &Sto
     store.change_password(&betty.id, "$argon2id$second", 10, T0 + 1).unwrap();
     let client = portal();
     store.insert_client(&client).unwrap();
-    store.insert_code(&code(&client, "betty's code", &betty.id)).unwrap();
-    store.insert_code(&code(&client, "ann's code", &ann.id)).unwrap();
+    store
+        .insert_code(&common::code(&client, betty.id.as_str(), "betty's code", &GrantId::generate(), T0))
+        .unwrap();
+    store
+        .insert_code(&common::code(&client, ann.id.as_str(), "ann's code", &GrantId::generate(), T0))
+        .unwrap();
 
     assert!(store.delete_account(&betty.id).unwrap());
 

@@ -11,6 +11,7 @@ pub mod logout;
 pub mod mail;
 pub mod outbox;
 pub mod password;
+pub mod portals;
 pub mod profile;
 pub mod purge;
 pub mod session;

@@ -109,3 +109,32 @@ pub fn portal_client(created_at: i64) -> oauth::Client {
         require_pushed_authorization_requests: false,
     }
 }
+
+/// An unused authorization code of `subject` for `client`, starting `grant`, issued at
+/// `created_at` for 60 s.
+#[allow(dead_code, reason = "not every suite issues codes")]
+pub fn code(
+    client: &oauth::Client,
+    subject: &str,
+    secret: &str,
+    grant: &oauth::GrantId,
+    created_at: i64,
+) -> oauth::NewCode {
+    oauth::NewCode {
+        code_hash: tokens::TokenHash::of(secret),
+        grant_id: grant.clone(),
+        client_id: client.id.clone(),
+        redirect_uri: client.redirect_uris[0].clone(),
+        subject: subject.to_owned(),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        auth_time: created_at,
+        amr: vec!["pwd".into()],
+        session_id: "sid-1".into(),
+        idp: None,
+        claims: None,
+        created_at,
+        expires_at: created_at + 60,
+    }
+}

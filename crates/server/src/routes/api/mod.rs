@@ -14,6 +14,7 @@
 //! field) or `retry_after` (seconds, also in the `Retry-After` header) where they apply.
 
 mod account;
+mod portals;
 mod profile;
 mod signin;
 
@@ -57,6 +58,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/profile", web::patch().to(profile::edit))
             .route("/profile", web::delete().to(profile::delete))
             .route("/profile/password", web::post().to(profile::change_password))
+            .route("/profile/portals", web::get().to(portals::list))
+            .route("/profile/portals/{client_id}", web::delete().to(portals::remove))
             .default_service(web::to(not_found)),
     );
 }

@@ -41,7 +41,7 @@ fn view_of(a: &Account) -> HttpResponse {
     )
 }
 
-async fn me(req: &HttpRequest, state: &AppState) -> Result<Citizen, Failure> {
+pub(super) async fn me(req: &HttpRequest, state: &AppState) -> Result<Citizen, Failure> {
     flows::session::citizen(req, state, AppState::now())
         .await?
         .ok_or_else(|| ApiError::not_signed_in().into())

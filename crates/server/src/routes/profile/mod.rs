@@ -11,6 +11,9 @@
 //! POST /profile/password  changed; every other session ended; audited (password.rs)
 //! GET  /profile/delete    "This deletes your profile and signs you out everywhere. …"
 //! POST /profile/delete    audited, deleted, cookie cleared: "Your profile was deleted"
+//! GET  /profile/portals   "Connected portals": each portal, what it can see, since when, whether
+//!                         it can keep you signed in, "Remove access" (portals.rs)
+//! POST /profile/portals/remove  its consent deleted and grants revoked; audited
 //! ```
 //!
 //! Every page needs a live browser session; without one it is a 303 to `/signin` carrying the
@@ -19,6 +22,7 @@
 mod delete;
 mod edit;
 mod password;
+mod portals;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -42,7 +46,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/password", web::get().to(password::page))
             .route("/password", web::post().to(password::submit))
             .route("/delete", web::get().to(delete::page))
-            .route("/delete", web::post().to(delete::submit)),
+            .route("/delete", web::post().to(delete::submit))
+            .route("/portals", web::get().to(portals::page))
+            .route("/portals/remove", web::post().to(portals::remove)),
     );
 }
 
