@@ -196,7 +196,32 @@ async fn the_api_lists_and_removes_connected_portals(gh: &Gatehouse) {
     assert_eq!(refresh(gh, &city, str_of(&city_tokens, "refresh_token"), None).await.0, 200, "untouched");
 }
 
+/// The per-account reads of the portals page use an index, not a scan of every token: SQLite's
+/// planner names it; PostgreSQL (whose planner scans tables this small anyway) has it.
+async fn an_accounts_tokens_are_found_by_index(gh: &Gatehouse) {
+    // As `portal_facts` (by account) and `remove_portal` (by account and portal) ask.
+    let lookups = [
+        ("refresh_tokens", "subject = 'a' AND used_at IS NULL", "refresh_tokens_subject_client"),
+        ("codes", "subject = 'a' AND client_id = 'c'", "codes_subject_client"),
+    ];
+    for (table, filter, index) in lookups {
+        if gh.database_url.starts_with("sqlite://") {
+            let sql = format!("EXPLAIN QUERY PLAN SELECT grant_id FROM {table} WHERE {filter}");
+            let plan = support::query(gh, &sql).join("\n");
+            assert!(plan.contains(&format!("USING INDEX {index}")), "{table}: {plan}");
+        } else {
+            let sql = format!("SELECT tablename, indexdef FROM pg_indexes WHERE indexname = '{index}'");
+            let found = support::query(gh, &sql).join(" ");
+            assert!(
+                found.starts_with(&format!("{table}|")) && found.contains("(subject, client_id)"),
+                "{found}"
+            );
+        }
+    }
+}
+
 crate::on_both_backends!(
+    an_accounts_tokens_are_found_by_index,
     the_profile_lists_connected_portals_and_removing_one_revokes_it,
     the_portals_page_needs_a_session,
     the_api_lists_and_removes_connected_portals,
